@@ -1,0 +1,1 @@
+"""Resource and security policies shipped with sgde (YAML files in this folder)."""

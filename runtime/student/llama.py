@@ -1,0 +1,91 @@
+"""The llama.cpp student: llama-cpp-python in process, on CPU."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+
+from ..errors import ModelError
+from ..plan import Sampling
+from .base import Generation, Student
+from .models import resolve_model
+
+DEFAULT_N_CTX = 4096
+
+
+def _import_llama():
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise ModelError("llama-cpp-python is not installed; install it with "
+                         "CMAKE_ARGS=\"-DGGML_NATIVE=OFF\" pip install 'sgde[llama]' (see README)",
+                         field="student") from exc
+    return llama_cpp
+
+
+class LlamaStudent(Student):
+    """A GGUF model through llama-cpp-python; the chat template comes from the model file."""
+
+    def __init__(self, model: str | os.PathLike | None = None, *, n_ctx: int | None = None,
+                 n_threads: int | None = None) -> None:
+        path, pinned = resolve_model(model)
+        llama_cpp = _import_llama()
+        self.model_path = Path(path)
+        self.model_name = self.model_path.name
+        self.model_sha256 = pinned
+        self._grammars: dict[str, object] = {}
+        self._llama_cpp = llama_cpp
+        n_ctx = n_ctx or int(os.environ.get("SGDE_N_CTX", DEFAULT_N_CTX))
+        try:
+            self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx,
+                                        n_threads=n_threads or max(1, os.cpu_count() or 1),
+                                        verbose=False)
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"llama.cpp could not load {path}: {exc}; the file may be corrupt or not a "
+                             "supported GGUF model", field="model") from None
+
+    def _grammar(self, gbnf: str):
+        grammar = self._grammars.get(gbnf)
+        if grammar is None:
+            try:
+                # llama.cpp prints grammar parse errors to stderr; keep the library quiet
+                with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):
+                    grammar = self._llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)
+            except (ValueError, RuntimeError) as exc:
+                raise ModelError(f"grammar does not parse as GBNF: {exc}", field="grammar") from None
+            self._grammars[gbnf] = grammar
+        return grammar
+
+    def generate(self, system: str, user: str, sampling: Sampling, *, grammar: str | None = None) -> Generation:
+        messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+        started = time.perf_counter()
+        try:
+            response = self._llm.create_chat_completion(
+                messages=messages, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k,
+                min_p=sampling.min_p, max_tokens=sampling.max_tokens, seed=sampling.seed,
+                stop=list(sampling.stop), grammar=self._grammar(grammar) if grammar else None)
+        except ValueError as exc:  # e.g. prompt longer than the context window
+            raise ModelError(f"generation failed: {exc}", field="sampling") from None
+        choice = response["choices"][0]
+        usage = response["usage"]
+        return Generation(text=choice["message"]["content"] or "", tokens_in=usage["prompt_tokens"],
+                          tokens_out=usage["completion_tokens"], duration_s=time.perf_counter() - started,
+                          finish_reason=choice.get("finish_reason"))
+
+    def close(self) -> None:
+        llm, self._llm = getattr(self, "_llm", None), None
+        if llm is not None:
+            llm.close()
+
+
+def json_schema_grammar(schema: dict) -> str:
+    """GBNF text for a JSON schema (llama.cpp's own converter)."""
+    import json
+
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+    try:
+        return json_schema_to_gbnf(json.dumps(schema))
+    except Exception as exc:  # the converter raises bare Exceptions on unsupported schemas
+        raise ModelError(f"cannot derive a grammar from the JSON schema: {exc}", field="grammar") from None

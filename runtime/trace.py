@@ -1,0 +1,64 @@
+"""Trace records: what every node did in one run, written as JSONL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SandboxStats(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    backend: str
+    policy: str
+    cpu_s: float | None = None
+    worker_started: bool = False
+    stdout: str = ""
+    stdout_truncated: bool = False
+    code_sha256: str = Field(description="SHA-256 of the code that ran")
+    reviewed: bool = Field(description="False when the code came from an upstream node at run time")
+
+
+class TraceRecord(BaseModel):
+    """One node (or one consensus sample) in one run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run: int = Field(description="index of the input this run served")
+    node: str
+    kind: Literal["llm", "code", "consensus"]
+    sample: int | None = Field(None, description="consensus sample index, None for the node itself")
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    output: Any = None
+    raw_text: str | None = Field(None, description="llm nodes: the student's text before parsing")
+    duration_s: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    seed: int | None = None
+    sandbox: SandboxStats | None = None
+    agreement: float | None = Field(None, description="consensus: fraction of samples agreeing with the answer")
+    samples_used: int | None = None
+    error: dict[str, Any] | None = None
+
+
+class TraceWriter:
+    """Appends records to a JSONL file as they happen, so a crash loses nothing already run."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._handle: TextIO = open(path, "w", encoding="utf-8")
+
+    def write(self, records: list[TraceRecord]) -> None:
+        for record in records:
+            self._handle.write(record.model_dump_json() + "\n")
+        self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> "TraceWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
