@@ -13,3 +13,7 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     app(prog_name="sgde")
+
+
+if __name__ == "__main__":
+    main()

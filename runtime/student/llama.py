@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from pathlib import Path
@@ -49,14 +48,20 @@ class LlamaStudent(Student):
     def _grammar(self, gbnf: str):
         grammar = self._grammars.get(gbnf)
         if grammar is None:
-            try:
-                # llama.cpp prints grammar parse errors to stderr; keep the library quiet
-                with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):
-                    grammar = self._llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)
-            except (ValueError, RuntimeError) as exc:
-                raise ModelError(f"grammar does not parse as GBNF: {exc}", field="grammar") from None
+            self._check_grammar(gbnf)
+            grammar = self._llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)
             self._grammars[gbnf] = grammar
         return grammar
+
+    def _check_grammar(self, gbnf: str) -> None:
+        """llama.cpp returns NULL for a grammar it cannot parse and llama-cpp-python then
+        segfaults; build the grammar sampler once ourselves and look before we leap."""
+        lib = self._llama_cpp
+        vocab = lib.llama_model_get_vocab(self._llm.model)
+        sampler = lib.llama_sampler_init_grammar(vocab, gbnf.encode("utf-8"), b"root")
+        if not sampler:
+            raise ModelError("grammar does not parse as GBNF (or has no 'root' rule)", field="grammar")
+        lib.llama_sampler_free(sampler)
 
     def generate(self, system: str, user: str, sampling: Sampling, *, grammar: str | None = None) -> Generation:
         messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
