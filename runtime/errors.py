@@ -111,8 +111,8 @@ class NodeRaised(SandboxError):
     type_name = "node_raised"
 
 
-class InvalidOutput(SandboxError):
-    """run() returned something that is not a JSON object of JSON values."""
+class InvalidOutput(PolicyViolation):
+    """run() returned something that is not a JSON object of JSON values (the boundary is JSON-only)."""
     type_name = "invalid_output"
 
 

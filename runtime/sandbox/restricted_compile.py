@@ -1,0 +1,192 @@
+"""Compile node code under RestrictedPython, with the rules model-written code needs.
+
+RestrictedPython's default rules over-block ordinary programs (``d[k] += 1``,
+``_helper`` names, attribute writes on own classes) and do not know our import
+allow-list. This module keeps its security rules (no dunders, no frame or code
+attributes, no exec/eval, guarded attribute and item access) and adds:
+
+- augmented assignment to items and attributes, rewritten so that the
+  container and key are evaluated once and the in-place operator still runs
+  through the ``_inplacevar_`` guard;
+- single-underscore names and attributes (runtime guards still refuse private
+  attributes of anything that is not the code's own object);
+- imports checked against the policy's allow-list at compile time;
+- references to builtins the sandbox never provides (open, globals, ...) are
+  refused at compile time with a message saying so.
+
+Runs inside the sandbox worker: compiling hostile code can itself be costly.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from RestrictedPython import compile_restricted_exec
+from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer, copy_locations
+
+#: prefix of the temporaries our rewrite introduces; refused in user code
+TMP_PREFIX = "_sgde_t"
+#: names RestrictedPython's generated code relies on; user code may never bind or read them
+_HOOK_NAME = re.compile(r"^(_print|_tmp\d*|_sgde.*|_.*_)$")
+#: builtins that do not exist in the sandbox, refused by name so the error is clear
+UNAVAILABLE_BUILTINS = frozenset({
+    "open", "exec", "eval", "compile", "globals", "locals", "vars", "dir", "__import__", "breakpoint", "input",
+    "memoryview", "help", "exit", "quit", "setattr", "delattr", "classmethod_descriptor", "copyright", "credits",
+    "license", "id",
+})
+#: attribute names refused everywhere, on top of RestrictedPython's INSPECT_ATTRIBUTES
+DENIED_ATTRIBUTES = frozenset(INSPECT_ATTRIBUTES | {
+    "f_builtins", "f_locals", "f_globals", "f_back", "f_code", "gi_frame", "gi_code", "cr_frame", "cr_code",
+    "ag_frame", "ag_code", "tb_frame", "tb_next", "co_code", "func_globals", "func_code", "mro",
+})
+
+
+class CompileRefusal(Exception):
+    """Raised by `compile_node`; carries the readable reasons."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+class _PrePass(ast.NodeTransformer):
+    """Checks imports and reserved names on the user's own AST, then rewrites augmented assignment."""
+
+    def __init__(self, allowed_imports: frozenset[str]) -> None:
+        self.allowed = allowed_imports
+        self.errors: list[str] = []
+        self.bound: set[str] = set()
+        self._tmp = 0
+
+    def _err(self, node: ast.AST, message: str) -> None:
+        self.errors.append(f"Line {getattr(node, 'lineno', '?')}: {message}")
+
+    def _check_module(self, node: ast.AST, module: str | None, level: int = 0) -> None:
+        if level:
+            self._err(node, "relative imports are not allowed")
+            return
+        if module not in self.allowed:
+            allowed = ", ".join(sorted(self.allowed)) or "none"
+            self._err(node, f"import of {module!r} is not allowed by the policy (allowed: {allowed})")
+
+    def visit_Import(self, node: ast.Import) -> ast.AST:
+        for alias in node.names:
+            self._check_module(node, alias.name)
+            self.bound.add((alias.asname or alias.name).split(".")[0])
+        return node
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
+        self._check_module(node, node.module, node.level)
+        for alias in node.names:
+            if alias.name == "*":
+                self._err(node, f"'from {node.module} import *' is not allowed; import the names you use")
+            self.bound.add(alias.asname or alias.name)
+        return node
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id.startswith(TMP_PREFIX):
+            self._err(node, f'"{node.id}" is reserved for the sandbox')
+        if isinstance(node.ctx, (ast.Store, ast.Del)):
+            self.bound.add(node.id)
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        self.bound.add(node.name)
+        for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs, node.args.vararg,
+                    node.args.kwarg]:
+            if arg is not None:
+                self.bound.add(arg.arg)
+        self.generic_visit(node)
+        return node
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        self.bound.add(node.name)
+        self.generic_visit(node)
+        return node
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST | list[ast.AST]:
+        self.generic_visit(node)
+        target = node.target
+        if isinstance(target, ast.Name):
+            return node
+        # obj[key] op= value  ->  t0 = obj; t1 = key; t2 = t0[t1]; t2 op= value; t0[t1] = t2
+        names = [f"{TMP_PREFIX}{self._tmp + i}" for i in range(3)]
+        self._tmp += 3
+        obj, key, cur = names
+        stmts: list[ast.stmt] = [ast.Assign([ast.Name(obj, ast.Store())], target.value)]
+        if isinstance(target, ast.Subscript):
+            key_expr = target.slice
+            if isinstance(key_expr, ast.Slice):
+                none = ast.Constant(None)
+                key_expr = ast.Call(ast.Name("slice", ast.Load()),
+                                    [key_expr.lower or none, key_expr.upper or none, key_expr.step or none], [])
+            stmts.append(ast.Assign([ast.Name(key, ast.Store())], key_expr))
+            load = ast.Subscript(ast.Name(obj, ast.Load()), ast.Name(key, ast.Load()), ast.Load())
+            store = ast.Subscript(ast.Name(obj, ast.Load()), ast.Name(key, ast.Load()), ast.Store())
+        else:  # ast.Attribute
+            load = ast.Attribute(ast.Name(obj, ast.Load()), target.attr, ast.Load())
+            store = ast.Attribute(ast.Name(obj, ast.Load()), target.attr, ast.Store())
+        stmts += [
+            ast.Assign([ast.Name(cur, ast.Store())], load),
+            ast.AugAssign(ast.Name(cur, ast.Store()), node.op, node.value),
+            ast.Assign([store], ast.Name(cur, ast.Load())),
+        ]
+        for stmt in stmts:
+            ast.copy_location(stmt, node)
+            ast.fix_missing_locations(stmt)
+        return stmts
+
+
+class SandboxTransformer(RestrictingNodeTransformer):
+    """RestrictedPython's rules, relaxed only where the runtime guards still hold the line."""
+
+    def check_name(self, node, name, allow_magic_methods=False):  # noqa: D401 - RestrictedPython's hook
+        if name is not None and name.startswith(TMP_PREFIX):
+            return  # our own temporaries (user code using the prefix was refused in the pre-pass)
+        if name is not None and name.startswith("_") and not name.startswith("__") and not _HOOK_NAME.match(name):
+            return  # _helper names are ordinary locals
+        return super().check_name(node, name, allow_magic_methods)
+
+    def visit_Attribute(self, node: ast.Attribute):
+        attr = node.attr
+        if attr.startswith("_") and not attr.startswith("__") and not attr.endswith("_") \
+                and attr not in DENIED_ATTRIBUTES:
+            # single-underscore attribute: allowed here, checked at run time (own objects only)
+            if isinstance(node.ctx, ast.Load):
+                node = self.node_contents_visit(node)
+                call = ast.Call(ast.Name("_getattr_", ast.Load()), [node.value, ast.Constant(attr)], [])
+                copy_locations(call, node)
+                return call
+            node = self.node_contents_visit(node)
+            wrapped = ast.Call(ast.Name("_write_", ast.Load()), [node.value], [])
+            copy_locations(wrapped, node.value)
+            node.value = wrapped
+            return node
+        if attr in DENIED_ATTRIBUTES:
+            self.error(node, f'"{attr}" is a restricted attribute name.')
+        return super().visit_Attribute(node)
+
+
+def compile_node(source: str, allowed_imports: frozenset[str], filename: str = "<node>"):
+    """Compile node source to a code object, or raise CompileRefusal with every reason."""
+    try:
+        tree = ast.parse(source, filename, "exec")
+    except SyntaxError as exc:
+        raise CompileRefusal([f"Line {exc.lineno}: SyntaxError: {exc.msg}"]) from None
+    except (ValueError, MemoryError, RecursionError) as exc:
+        raise CompileRefusal([f"cannot parse the code: {type(exc).__name__}: {exc}"]) from None
+    pre = _PrePass(allowed_imports)
+    tree = pre.visit(tree)
+    errors = list(pre.errors)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in UNAVAILABLE_BUILTINS \
+                and node.id not in pre.bound:
+            errors.append(f"Line {node.lineno}: {node.id}() is not available in the sandbox")
+    if errors:
+        raise CompileRefusal(errors)
+    ast.fix_missing_locations(tree)
+    result = compile_restricted_exec(tree, filename, policy=SandboxTransformer)
+    if result.errors or result.code is None:
+        raise CompileRefusal(list(result.errors) or ["compilation failed"])
+    return result.code

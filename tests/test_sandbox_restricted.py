@@ -1,0 +1,240 @@
+"""The restricted sandbox against the shared red-team corpus, its limits and its traps."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sgde.runtime.errors import (CompileRefused, InputError, InvalidOutput, LimitExceeded, MemoryLimit, NodeRaised,
+                                 OutputTooLarge, PolicyViolation, SandboxError, TimeoutLimit)
+from sgde.runtime.policy import load_policy
+from sgde.runtime.sandbox import make_backend
+from tests.redteam_corpus import load_cases
+
+#: the corpus's isolation case imports random, which the default policy does not allow
+REDTEAM_POLICY = load_policy("default").model_copy(update={
+    "name": "redteam", "cpu_seconds": 1.0, "wall_seconds": 3.0, "memory_mb": 256, "output_bytes": 65536,
+    "allowed_imports": load_policy("default").allowed_imports + ("random",)})
+CASES = load_cases(("inproc", "both"))
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    backend = make_backend("restricted")
+    yield backend
+    backend.close()
+
+
+def test_corpus_is_present():
+    assert len(CASES) >= 60, "the red-team corpus is missing or was not parsed"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_redteam_case_behaves_as_its_header_says(sandbox, case):
+    inputs = json.loads(json.dumps(case.inputs))
+    started = time.monotonic()
+    try:
+        result = sandbox.run(case.source, inputs, REDTEAM_POLICY, node=case.id)
+    except SandboxError as exc:
+        elapsed = time.monotonic() - started
+        assert exc.node == case.id
+        if case.expect == "ok":
+            pytest.fail(f"over-blocked a legitimate program: {exc.to_dict()}")
+        elif case.expect == "reject":
+            assert isinstance(exc, (CompileRefused, PolicyViolation)), exc.to_dict()
+        elif case.expect == "limit":
+            assert isinstance(exc, (LimitExceeded, CompileRefused, PolicyViolation)), exc.to_dict()
+            if isinstance(exc, LimitExceeded):
+                assert exc.limit in ("cpu_seconds", "wall_seconds", "memory_mb", "output_bytes"), exc.to_dict()
+        else:
+            assert case.expect == "error"
+        assert elapsed < REDTEAM_POLICY.wall_seconds + 2.0
+        return
+    assert result.output.get("escaped") is not True, f"ESCAPE: {result.output}"
+    assert case.expect == "ok", f"expected {case.expect}, but it ran and returned {result.output}"
+    assert result.output == case.expected_output
+    assert inputs == case.inputs  # the host's inputs are never mutated by the node
+
+
+def test_seeded_random_state_does_not_leak_into_the_next_run(sandbox):
+    seed = "import random\ndef run(inputs):\n    random.seed(1234)\n    return {'ok': True}\n"
+    draw = "import random\ndef run(inputs):\n    return {'r': random.random()}\n"
+    sandbox.run(seed, {}, REDTEAM_POLICY, node="rng")
+    after = sandbox.run(draw, {}, REDTEAM_POLICY, node="rng").output["r"]
+    assert after != random.Random(1234).random()
+
+
+# --- limits: stop within the limit plus a margin, and the next call works -----------
+
+LIMITED = REDTEAM_POLICY.model_copy(update={"cpu_seconds": 1.0, "wall_seconds": 2.0, "memory_mb": 128,
+                                            "output_bytes": 4096})
+FOLLOW_UP = "def run(inputs):\n    return {'alive': True}\n"
+BOMBS = {
+    "python loop": ("def run(inputs):\n    while True:\n        pass\n", TimeoutLimit, "cpu_seconds"),
+    "C loop": ("def run(inputs):\n    return {'n': sum(range(10**13))}\n", TimeoutLimit, "cpu_seconds"),
+    "swallowed timeout": ("def run(inputs):\n    while True:\n        try:\n            while True:\n"
+                          "                pass\n        except BaseException:\n            continue\n",
+                          TimeoutLimit, "cpu_seconds"),
+    "memory": ("def run(inputs):\n    xs = []\n    while True:\n        xs.append('x' * 10**6)\n", MemoryLimit,
+               "memory_mb"),
+    "big string": ("def run(inputs):\n    return {'s': 'a' * 10**9}\n", MemoryLimit, "memory_mb"),
+    "result too big": ("def run(inputs):\n    return {'s': 'a' * 100000}\n", OutputTooLarge, "output_bytes"),
+    "print flood": ("def run(inputs):\n    while True:\n        print('x' * 1000)\n", OutputTooLarge,
+                    "output_bytes"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BOMBS))
+def test_bombs_stop_within_their_limit_and_the_node_recovers(sandbox, name):
+    source, error, limit = BOMBS[name]
+    started = time.monotonic()
+    with pytest.raises(error) as info:
+        sandbox.run(source, {}, LIMITED, node=f"bomb-{name}")
+    elapsed = time.monotonic() - started
+    assert info.value.limit == limit and info.value.node == f"bomb-{name}"
+    margin = 1.5  # RLIMIT_CPU counts whole seconds; the host polls CPU every 50 ms
+    assert elapsed < (LIMITED.cpu_seconds if limit == "cpu_seconds" else LIMITED.wall_seconds) + margin
+    assert sandbox.run(FOLLOW_UP, {}, LIMITED, node=f"bomb-{name}").output == {"alive": True}
+
+
+def test_wall_clock_limit_kills_a_sleeping_worker(sandbox):
+    # a blocking C call that uses no CPU: only the host's wall clock can stop it
+    source = ("import re\ndef run(inputs):\n    return {'m': bool(re.match('(a+)+$', 'a' * 40 + 'b'))}\n")
+    policy = LIMITED.model_copy(update={"cpu_seconds": 5.0, "wall_seconds": 1.0})
+    started = time.monotonic()
+    with pytest.raises(TimeoutLimit) as info:
+        sandbox.run(source, {}, policy, node="wall")
+    assert info.value.limit in ("wall_seconds", "cpu_seconds") and time.monotonic() - started < 2.5
+    assert sandbox.run(FOLLOW_UP, {}, policy, node="wall").output == {"alive": True}
+
+
+def test_print_is_captured_and_truncation_flagged(sandbox):
+    source = "def run(inputs):\n    for i in range(100):\n        print('line', i)\n    return {'n': 1}\n"
+    policy = LIMITED.model_copy(update={"output_bytes": 100})
+    result = sandbox.run(source, {}, policy, node="print")
+    assert result.stdout.startswith("line 0\nline 1\n") and len(result.stdout) == 100 and result.stdout_truncated
+    small = sandbox.run("def run(inputs):\n    print('hi')\n    return {}\n", {}, policy, node="print")
+    assert small.stdout == "hi\n" and not small.stdout_truncated
+
+
+# --- the RestrictedPython traps the issue names --------------------------------------
+
+def _refused(sandbox, source, *, policy=REDTEAM_POLICY, node="trap"):
+    with pytest.raises((CompileRefused, PolicyViolation)) as info:
+        sandbox.run(source, {}, policy, node=node)
+    return info.value
+
+
+@pytest.mark.parametrize("chain", ["fractions.sys.modules['os']", "json.codecs.builtins.open",
+                                   "statistics.sys", "re.enum", "math.__dict__", "datetime.sys"])
+def test_module_facades_do_not_leak_sys_or_builtins(sandbox, chain):
+    module = chain.split(".")[0]
+    err = _refused(sandbox, f"import {module}\ndef run(inputs):\n    return {{'x': str({chain})}}\n")
+    assert "not available" in err.message or "not allowed" in err.message or "invalid attribute" in err.message
+
+
+@pytest.mark.parametrize("name", ["'__cla' + 'ss__'", "'gi_' + 'frame'", "'_' + 'os'", "'f_globals'",
+                                  "'tb_frame'", "'mro'"])
+def test_computed_getattr_is_guarded(sandbox, name):
+    source = ("import random\ndef g():\n    yield 1\ndef run(inputs):\n"
+              f"    return {{'x': str(getattr(g(), {name}, None)), 'y': str(getattr(random, {name}, None))}}\n")
+    _refused(sandbox, source)
+
+
+def test_format_goes_through_the_guards(sandbox):
+    ok = ("def run(inputs):\n    return {'a': '{}-{x}'.format(1, x=2), 'b': '{0[k]}'.format({'k': 3}),"
+          " 'c': '{n}'.format_map({'n': 4}), 'd': str.format('{}', 5)}\n")
+    assert sandbox.run(ok, {}, REDTEAM_POLICY, node="fmt").output == {"a": "1-2", "b": "3", "c": "4", "d": "5"}
+    for template in ("'{0.__class__}'.format(1)", "'{a._x}'.format_map({'a': 1})",
+                     "str.format('{0.__class__.__mro__}', 1)"):
+        _refused(sandbox, f"def run(inputs):\n    return {{'x': {template}}}\n")
+
+
+def test_private_attributes_only_on_own_objects(sandbox):
+    ok = ("class Acc:\n    def __init__(self):\n        self._total = 0\n    def _add(self, v):\n"
+          "        self._total += v\n        return self._total\n"
+          "def run(inputs):\n    a = Acc()\n    a._add(2)\n    return {'t': a._add(3)}\n")
+    assert sandbox.run(ok, {}, REDTEAM_POLICY, node="priv").output == {"t": 5}
+    _refused(sandbox, "from fractions import Fraction\ndef run(inputs):\n"
+                      "    return {'n': Fraction(1, 2)._numerator}\n")
+
+
+def test_metaclass_and_type_tricks_are_refused(sandbox):
+    _refused(sandbox, "def run(inputs):\n    T = type('T', (object,), {})\n    return {}\n")
+    _refused(sandbox, "class M(type):\n    pass\ndef run(inputs):\n    return {}\n")
+
+
+def test_imports_outside_the_policy_are_refused_at_compile_time(sandbox):
+    strict = load_policy("strict")
+    err = _refused(sandbox, "import re\ndef run(inputs):\n    return {}\n", policy=strict)
+    assert isinstance(err, CompileRefused) and "'re'" in err.message and "allowed" in err.message
+    for source in ("from . import os\n", "from math import *\n", "import os.path\n"):
+        assert isinstance(_refused(sandbox, source + "def run(inputs):\n    return {}\n"), CompileRefused)
+
+
+def test_node_errors_are_typed(sandbox):
+    with pytest.raises(NodeRaised) as info:
+        sandbox.run("def run(inputs):\n    return {'x': 1 / 0}\n", {}, REDTEAM_POLICY, node="zero")
+    assert info.value.value == "ZeroDivisionError" and "line 2" in info.value.message
+    with pytest.raises(InvalidOutput, match="not a JSON"):
+        sandbox.run("def run(inputs):\n    return {'x': {1, 2}}\n", {}, REDTEAM_POLICY, node="set")
+    with pytest.raises(InvalidOutput, match="must return a dict"):
+        sandbox.run("def run(inputs):\n    return [1]\n", {}, REDTEAM_POLICY, node="list")
+    with pytest.raises(InvalidOutput, match="nan"):
+        sandbox.run("def run(inputs):\n    return {'x': float('nan')}\n", {}, REDTEAM_POLICY, node="nan")
+    with pytest.raises(CompileRefused, match="SyntaxError"):
+        sandbox.run("def run(inputs)\n    return {}\n", {}, REDTEAM_POLICY, node="syntax")
+    with pytest.raises(CompileRefused, match="does not define run"):
+        sandbox.run("x = 1\n", {}, REDTEAM_POLICY, node="norun")
+    with pytest.raises(InputError):
+        sandbox.run(FOLLOW_UP, {"x": float("inf")}, REDTEAM_POLICY, node="badinput")
+
+
+def test_errors_cross_the_process_boundary_intact():
+    import pickle
+    err = TimeoutLimit("slow", node="n", limit="cpu_seconds", value=1.0)
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is TimeoutLimit and back.to_dict() == err.to_dict()
+
+
+def test_check_compiles_without_running(sandbox):
+    sandbox.check("def run(inputs):\n    while True:\n        pass\n", REDTEAM_POLICY, node="check")
+    with pytest.raises(CompileRefused):
+        sandbox.check("import os\ndef run(inputs):\n    return {}\n", REDTEAM_POLICY, node="check")
+
+
+# --- properties ----------------------------------------------------------------------
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.text(max_size=10)
+                           | st.floats(allow_nan=False, allow_infinity=False),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                          max_size=4),
+                           max_leaves=20)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.text(max_size=8), json_values, max_size=5))
+def test_any_json_object_round_trips_through_an_identity_node(sandbox, inputs):
+    result = sandbox.run("def run(inputs):\n    return inputs\n", inputs, REDTEAM_POLICY, node="identity")
+    assert result.output == inputs
+
+
+OPS = ["+=", "-=", "*=", "//=", "%=", "|=", "^=", "&="]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(OPS), st.integers(1, 50)),
+                min_size=1, max_size=8))
+def test_augmented_assignment_rewrite_matches_cpython(sandbox, steps):
+    body = "".join(f"    d[{k!r}] {op} {v}\n    o.n {op} {v}\n    xs[1:2] += [{v}]\n" for k, op, v in steps)
+    source = ("class O:\n    def __init__(self):\n        self.n = 7\n"
+              "def run(inputs):\n    d = {'a': 100, 'b': 200, 'c': 300}\n    o = O()\n    xs = [0, 1]\n"
+              f"{body}    return {{'d': d, 'n': o.n, 'xs': xs}}\n")
+    namespace: dict = {}
+    exec(compile(source, "<expected>", "exec"), namespace)  # noqa: S102 - our own generated test program
+    assert sandbox.run(source, {}, REDTEAM_POLICY, node="aug").output == namespace["run"]({})
