@@ -89,7 +89,9 @@ def run(plan_path: Path = typer.Argument(..., metavar="PLAN", help="plan file (.
         if input_file is not None and input:
             raise InputError("give --input or --input-file, not both", field="input")
         rows = list(_read_jsonl(input_file, plan)) if input_file else [_parse_inputs(input, plan)]
-        executor = Executor(plan, student=lambda: LlamaStudent(model), policy=policy, plan_dir=plan_path.parent)
+        # load the model up front: a missing model is a usage error, not a node failure
+        student = LlamaStudent(model) if plan.needs_student else None
+        executor = Executor(plan, student=student, policy=policy, plan_dir=plan_path.parent)
     except SgdeError as exc:
         _fail(exc)
     writer = TraceWriter(trace) if trace else None
@@ -110,6 +112,8 @@ def run(plan_path: Path = typer.Argument(..., metavar="PLAN", help="plan file (.
             _emit(result.to_dict())
     finally:
         executor.close()
+        if student is not None:
+            student.close()
         if writer:
             writer.close()
     raise typer.Exit(1 if failures else 0)

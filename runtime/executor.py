@@ -12,7 +12,7 @@ import logging
 import math
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .aggregate import aggregate
 from .errors import InputError, NodeFailed, PlanError, PolicyError, SgdeError
@@ -87,13 +87,14 @@ def lookup(values: dict[str, Any], ref: str, node: str) -> Any:
 class Executor:
     """Runs one plan many times. Students and sandboxes are created lazily and closed by `close()`."""
 
-    def __init__(self, plan: Plan, *, student: Student | Callable[[], Student] | None = None,
+    def __init__(self, plan: Plan, *, student: Student | None = None,
                  policy: Policy | str = "default", plan_dir: Path | None = None,
                  sandboxes: dict[str, SandboxBackend] | None = None) -> None:
         self.plan = plan
         self.order = topological_order(plan)
         self.deployment_policy = load_policy(policy) if isinstance(policy, str) else policy
         self._student = student
+        self._own_student = student is None
         self._sandboxes: dict[str, SandboxBackend] = dict(sandboxes or {})
         self._own_sandboxes = not sandboxes
         self.policies = {n.id: self._node_policy(n, plan_dir) for n in plan.nodes if isinstance(n, CodeNode)}
@@ -128,11 +129,9 @@ class Executor:
 
     @property
     def student(self) -> Student:
-        if self._student is None:
+        if self._student is None:  # the default model, loaded on first use
             from .student.llama import LlamaStudent
             self._student = LlamaStudent()
-        elif not isinstance(self._student, Student):
-            self._student = self._student()
         return self._student
 
     def sandbox(self, backend: str) -> SandboxBackend:
@@ -141,6 +140,9 @@ class Executor:
         return self._sandboxes[backend]
 
     def close(self) -> None:
+        if self._own_student and self._student is not None:
+            self._student.close()
+            self._student = None
         if self._own_sandboxes:
             for backend in self._sandboxes.values():
                 backend.close()

@@ -288,6 +288,10 @@ class Plan(_Model):
                 return node
         raise KeyError(node_id)
 
+    @property
+    def needs_student(self) -> bool:
+        return any(not isinstance(node, CodeNode) for node in self.nodes)
+
     def content_hash(self) -> str:
         """SHA-256 of the plan's canonical JSON: what a reviewer signs off on."""
         import json
