@@ -20,6 +20,8 @@ from hashlib import sha256
 from typing import Any
 
 from . import protocol
+from .restricted_compile import UNAVAILABLE_BUILTINS, CompileRefusal, compile_node
+from .restricted_guards import GuardViolation, PrintBuffer, PrintFlood, make_globals, warm_up
 
 MAX_DEPTH = 64
 
@@ -98,12 +100,6 @@ def _node_line(exc: BaseException) -> str:
 
 class Worker:
     def __init__(self) -> None:
-        from .restricted_compile import CompileRefusal, compile_node
-        from .restricted_guards import GuardViolation, PrintBuffer, PrintFlood, make_globals, warm_up
-        from .restricted_compile import UNAVAILABLE_BUILTINS
-        self.compile_node, self.CompileRefusal = compile_node, CompileRefusal
-        self.GuardViolation, self.PrintBuffer, self.PrintFlood = GuardViolation, PrintBuffer, PrintFlood
-        self.make_globals, self.unavailable = make_globals, UNAVAILABLE_BUILTINS
         self.cache: dict[str, Any] = {}
         warm_up()
 
@@ -111,7 +107,7 @@ class Worker:
         key = sha256((",".join(sorted(allowed)) + "\0" + source).encode()).hexdigest()
         code = self.cache.get(key)
         if code is None:
-            code = self.compile_node(source, allowed)
+            code = compile_node(source, allowed)
             if len(self.cache) > 64:
                 self.cache.clear()
             self.cache[key] = code
@@ -126,14 +122,14 @@ class Worker:
         resource.setrlimit(resource.RLIMIT_CPU, (min(soft, hard), hard))
         try:
             code = self._compiled(request["source"], allowed)
-        except self.CompileRefusal as exc:
+        except CompileRefusal as exc:
             return _error("compile_refused", str(exc))
         except MemoryError:
             return _error("memory", "compiling the code ran out of memory", "memory_mb")
         if request.get("op") == "check":
             return {"ok": True, "output": {}}
-        buffer = self.PrintBuffer(request["output_bytes"])
-        env = self.make_globals(allowed, buffer)
+        buffer = PrintBuffer(request["output_bytes"])
+        env = make_globals(allowed, buffer)
         try:
             exec(code, env)  # noqa: S102 - RestrictedPython-compiled code with guarded globals
             run = env.get("run")
@@ -146,9 +142,9 @@ class Worker:
             body = json.dumps(output, ensure_ascii=False, separators=(",", ":"))
         except _Invalid as exc:
             return _error("invalid_output", str(exc))
-        except self.GuardViolation as exc:
+        except GuardViolation as exc:
             return _error("policy_violation", f"{exc}{_node_line(exc)}")
-        except self.PrintFlood as exc:
+        except PrintFlood as exc:
             return _error("output_too_large", f"print() output passed {request['output_bytes']} bytes many times "
                           f"over ({exc.args[0]} characters)", "output_bytes")
         except MemoryError:
@@ -157,7 +153,7 @@ class Worker:
         except RecursionError as exc:
             return _error("node_raised", f"RecursionError: {exc}{_node_line(exc)}", value="RecursionError")
         except NameError as exc:
-            if getattr(exc, "name", None) in self.unavailable:
+            if getattr(exc, "name", None) in UNAVAILABLE_BUILTINS:
                 return _error("policy_violation", f"{exc.name}() is not available in the sandbox")
             return _error("node_raised", f"NameError: {exc}{_node_line(exc)}", value="NameError")
         except BaseException as exc:  # the node's own failure, reported, never fatal to the worker
