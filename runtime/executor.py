@@ -215,7 +215,8 @@ class Executor:
         trace.append(record)
         try:
             user = render_template(node.user, values, node.id)
-            generation = self.student.generate(node.system, user, sampling, grammar=self._grammars[node.id])
+            generation = self.student.generate(node.system, user, sampling, grammar=self._grammars[node.id],
+                                               shots=node.shots)
             record.raw_text = generation.text
             record.tokens_in, record.tokens_out = generation.tokens_in, generation.tokens_out
             record.duration_s = generation.duration_s

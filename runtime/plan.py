@@ -142,6 +142,12 @@ class Grammar(_Model):
         return self
 
 
+class Shot(_Model):
+    """One worked example, sent as a prior user/assistant turn (how chat models take examples best)."""
+    user: str
+    assistant: str
+
+
 class _NodeBase(_Model):
     id: str = Field(pattern=NAME_PATTERN, description="unique node id")
     reads: tuple[str, ...] = Field((), description="plan inputs and node ids this node reads")
@@ -152,6 +158,7 @@ class LlmNode(_NodeBase):
     kind: Literal["llm"]
     system: str = Field("", description="system prompt")
     user: str = Field(description="user message template over the node's reads: {name} or {name.key}")
+    shots: tuple[Shot, ...] = Field((), description="worked examples, sent as prior chat turns before the user message")
     sampling: Sampling = Sampling()
     parser: OutputParser = Field(default_factory=lambda: TextParser(kind="text"))
     grammar: Grammar | None = None

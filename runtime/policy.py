@@ -7,6 +7,7 @@ the deployment's policy: `tighten` raises `PolicyError` on any loosening.
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -33,6 +34,9 @@ class Policy(BaseModel):
 
     name: str = Field(description="policy name, for errors and traces")
     backend: Backend = Field("restricted", description="sandbox backend: restricted (RestrictedPython in a worker process) or docker")
+    language_guard: Literal["restricted", "none"] = Field(
+        "restricted", description="RestrictedPython rules inside the sandbox; 'none' (docker only) runs plain Python "
+        "with the import allow-list, leaving the container as the only wall")
     cpu_seconds: float = Field(gt=0, le=3600, description="CPU seconds per call")
     wall_seconds: float = Field(gt=0, le=3600, description="wall-clock seconds per call; the worker is killed and replaced past it")
     memory_mb: int = Field(ge=32, le=65536, description="address space (restricted) or memory+swap (docker), MiB")
@@ -50,9 +54,16 @@ class Policy(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> "Policy":
+        if self.language_guard == "none" and self.backend != "docker":
+            raise ValueError("language_guard: 'none' is only allowed with backend: docker (the container is then "
+                             "the only wall)")
         unknown = sorted(set(self.allowed_imports) - IMPORTABLE_MODULES)
-        if unknown:
-            raise ValueError(f"allowed_imports: {unknown} may not be allowed (importable: {sorted(IMPORTABLE_MODULES)})")
+        if unknown and self.language_guard == "restricted":
+            raise ValueError(f"allowed_imports: {unknown} may not be allowed (importable: {sorted(IMPORTABLE_MODULES)}; "
+                             "other modules only with backend: docker and language_guard: none)")
+        bad_names = [m for m in self.allowed_imports if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", m)]
+        if bad_names:
+            raise ValueError(f"allowed_imports: {bad_names} are not top-level module names")
         if self.wall_seconds < self.cpu_seconds:
             raise ValueError("wall_seconds must be >= cpu_seconds")
         if self.require_oci_runtime and not self.oci_runtime:
@@ -66,6 +77,7 @@ class PolicyOverride(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     backend: Backend | None = None
+    language_guard: Literal["restricted", "none"] | None = None
     cpu_seconds: float | None = Field(None, gt=0)
     wall_seconds: float | None = Field(None, gt=0)
     memory_mb: int | None = Field(None, ge=32)
@@ -96,6 +108,8 @@ def looser_fields(base: Policy, candidate: Policy) -> list[str]:
     # docker is the stronger wall (kernel namespaces); moving back to restricted loosens
     if base.backend == "docker" and candidate.backend != "docker":
         bad.append("backend")
+    if base.language_guard == "restricted" and candidate.language_guard != "restricted":
+        bad.append("language_guard")
     if base.oci_runtime and candidate.oci_runtime != base.oci_runtime:
         bad.append("oci_runtime")
     if base.require_oci_runtime and not candidate.require_oci_runtime:

@@ -40,6 +40,7 @@ def plans(draw) -> Plan:
         llm = {"id": node_id, "kind": "llm", "reads": reads, "system": draw(texts),
                "user": _escape(draw(texts)) + "".join("{" + r + "}" for r in reads),
                "sampling": sampling,
+               "shots": draw(st.lists(st.fixed_dictionaries({"user": texts, "assistant": code_texts}), max_size=2)),
                "parser": draw(st.sampled_from([{"kind": "number"}, {"kind": "text"}, {"kind": "code_block"},
                                                 {"kind": "regex", "pattern": r"(\d+)", "group": 1},
                                                 {"kind": "json", "schema": {"type": "object"}}]))}

@@ -105,3 +105,13 @@ def test_missing_parts_name_the_extra(monkeypatch, tmp_path):
 
 def test_assembled_model_is_verified_once(tiny_model_path):
     assert models._is_verified(tiny_model_path, models.MODELS["smollm2-135m"].sha256)
+
+
+def test_shots_are_sent_as_prior_turns(tiny_student):
+    from sgde.runtime.plan import Shot
+    sampling = Sampling(max_tokens=4)
+    bare = tiny_student.generate("Be brief.", "Say hi.", sampling)
+    shot = Shot(user="Say bye.", assistant="Bye!")
+    with_shot = tiny_student.generate("Be brief.", "Say hi.", sampling, shots=(shot,))
+    template_overhead = 6  # role markers of one user and one assistant turn
+    assert with_shot.tokens_in >= bare.tokens_in + template_overhead

@@ -15,7 +15,7 @@ def make_backend(name: str) -> SandboxBackend:
             from .restricted import RestrictedBackend
             return RestrictedBackend()
         case "docker":
-            raise SandboxUnavailable("the docker backend is not available in this version of sgde; "
-                                     "use backend: restricted", field="backend")
+            from .docker_backend import DockerBackend
+            return DockerBackend()
         case _:
             raise SandboxUnavailable(f"unknown sandbox backend {name!r} (known: restricted, docker)", field="backend")

@@ -7,7 +7,40 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..errors import (CompileRefused, InvalidOutput, MemoryLimit, NodeRaised, OutputTooLarge, PidsLimit,
+                      PolicyViolation, SandboxCrashed, SandboxError)
 from ..policy import Policy
+
+_REPLY_ERRORS: dict[str, type[SandboxError]] = {
+    "compile_refused": CompileRefused, "policy_violation": PolicyViolation, "invalid_output": InvalidOutput,
+    "output_too_large": OutputTooLarge, "memory": MemoryLimit, "node_raised": NodeRaised, "pids": PidsLimit,
+}
+
+
+def raise_for_reply(reply: dict[str, Any], node: str) -> None:
+    """Turn a worker's error reply (same protocol in both backends) into the typed error."""
+    if reply.get("ok"):
+        return
+    error = reply.get("error") or {}
+    cls = _REPLY_ERRORS.get(str(error.get("type")), SandboxCrashed)
+    raise cls(str(error.get("message", "sandbox error")), node=node, limit=error.get("limit"),
+              value=error.get("value"))
+
+
+def worker_request(op: str, source: str, inputs: dict[str, Any], policy: Policy, node: str) -> dict[str, Any]:
+    """The request both backends send to the worker; inputs cross as JSON text (a fresh copy inside)."""
+    import json
+
+    from ..errors import InputError
+    if not isinstance(source, str):
+        raise CompileRefused("the code must be a string", node=node)
+    try:
+        inputs_json = json.dumps(inputs, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"inputs are not JSON: {exc}", node=node, field="inputs") from None
+    return {"op": op, "source": source, "inputs": inputs_json, "cpu_seconds": policy.cpu_seconds,
+            "memory_mb": policy.memory_mb, "output_bytes": policy.output_bytes,
+            "allowed_imports": sorted(policy.allowed_imports), "language_guard": policy.language_guard}
 
 
 class SandboxResult(BaseModel):

@@ -21,16 +21,10 @@ import time
 import weakref
 from typing import Any
 
-from ..errors import (CompileRefused, InputError, InvalidOutput, MemoryLimit, NodeRaised, OutputTooLarge, PolicyViolation,
-                      SandboxCrashed, SandboxError, SandboxUnavailable, TimeoutLimit)
+from ..errors import MemoryLimit, OutputTooLarge, SandboxCrashed, SandboxUnavailable, TimeoutLimit
 from ..policy import Policy
 from . import protocol
-from .base import SandboxBackend, SandboxResult
-
-_ERRORS: dict[str, type[SandboxError]] = {
-    "compile_refused": CompileRefused, "policy_violation": PolicyViolation, "invalid_output": InvalidOutput,
-    "output_too_large": OutputTooLarge, "memory": MemoryLimit, "node_raised": NodeRaised,
-}
+from .base import SandboxBackend, SandboxResult, raise_for_reply, worker_request
 _TICK = os.sysconf("SC_CLK_TCK")
 _START_TIMEOUT_S = 20.0
 #: CPU seconds a worker may use over its life before it is replaced (RLIMIT_CPU's hard ceiling)
@@ -180,23 +174,13 @@ class RestrictedBackend(SandboxBackend):
             return worker, True
 
     def _request(self, op: str, source: str, inputs: dict[str, Any], policy: Policy, node: str):
-        if not isinstance(source, str):
-            raise CompileRefused("the code must be a string", node=node)
-        try:
-            inputs_json = json.dumps(inputs, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"inputs are not JSON: {exc}", node=node, field="inputs") from None
-        request = {"op": op, "source": source, "inputs": inputs_json, "cpu_seconds": policy.cpu_seconds,
-                   "memory_mb": policy.memory_mb, "output_bytes": policy.output_bytes,
-                   "allowed_imports": sorted(policy.allowed_imports)}
+        if policy.language_guard != "restricted":
+            raise SandboxUnavailable("language_guard: none needs backend: docker", node=node, field="language_guard")
+        request = worker_request(op, source, inputs, policy, node)
         worker, started = self._worker(node, policy)
         with worker.lock:
             reply, elapsed = worker.call(request, node)
-        if not reply.get("ok"):
-            error = reply.get("error") or {}
-            cls = _ERRORS.get(error.get("type"), SandboxCrashed)
-            raise cls(str(error.get("message", "sandbox error")), node=node, limit=error.get("limit"),
-                      value=error.get("value"))
+        raise_for_reply(reply, node)
         return reply, elapsed, started
 
     def run(self, source: str, inputs: dict[str, Any], policy: Policy, *, node: str = "sandbox") -> SandboxResult:

@@ -359,3 +359,22 @@ def make_globals(allowed_imports: frozenset[str], buffer: PrintBuffer) -> dict[s
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence, "_unpack_sequence_": guarded_unpack_sequence,
         "_print_": _print_factory(buffer),
     }
+
+
+def make_plain_globals(allowed_imports: frozenset[str], buffer: PrintBuffer) -> dict[str, Any]:
+    """Globals for language_guard: none (docker only): real builtins and modules, but still the
+    policy's import allow-list and the capped print; the container is the wall."""
+    real_import = builtins.__import__
+
+    def __import__(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
+        if level or name.split(".")[0] not in allowed_imports:
+            raise GuardViolation(f"import of {name!r} is not allowed by the policy")
+        return real_import(name, globals, locals, fromlist, level)
+
+    def print(*objects, sep=" ", end="\n", file=None, flush=False):  # noqa: A001
+        buffer.write(str(sep).join(str(o) for o in objects) + str(end))
+
+    table = dict(vars(builtins))
+    table.update({"__import__": __import__, "print": print})
+    decimal.setcontext(decimal.Context())
+    return {"__builtins__": table, "__name__": "sandbox"}

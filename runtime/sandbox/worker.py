@@ -21,7 +21,7 @@ from typing import Any
 
 from . import protocol
 from .restricted_compile import UNAVAILABLE_BUILTINS, CompileRefusal, compile_node
-from .restricted_guards import GuardViolation, PrintBuffer, PrintFlood, make_globals, warm_up
+from .restricted_guards import GuardViolation, PrintBuffer, PrintFlood, make_globals, make_plain_globals, warm_up
 
 MAX_DEPTH = 64
 
@@ -35,16 +35,17 @@ def _isolate_fds() -> tuple[int, int]:
     return rfd, wfd
 
 
-def _set_limits(memory_mb: int, cpu_budget_s: int) -> None:
+def _set_limits(memory_mb: int, cpu_budget_s: int, limit_nproc: bool) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_budget_s, cpu_budget_s + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
-    try:
-        resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # per user; root ignores it, others cannot fork
-    except (ValueError, OSError):
-        pass
+    if limit_nproc:  # per user, so in a container the pids limit does this job instead
+        try:
+            resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # root ignores it; others cannot fork
+        except (ValueError, OSError):
+            pass
 
 
 def _cpu_seconds() -> float:
@@ -103,11 +104,18 @@ class Worker:
         self.cache: dict[str, Any] = {}
         warm_up()
 
-    def _compiled(self, source: str, allowed: frozenset[str]):
-        key = sha256((",".join(sorted(allowed)) + "\0" + source).encode()).hexdigest()
+    def _compiled(self, source: str, allowed: frozenset[str], guard: str):
+        key = sha256((guard + "\0" + ",".join(sorted(allowed)) + "\0" + source).encode()).hexdigest()
         code = self.cache.get(key)
         if code is None:
-            code = compile_node(source, allowed)
+            if guard == "restricted":
+                code = compile_node(source, allowed)
+            else:  # language_guard: none (docker only): plain Python, the container is the wall
+                try:
+                    code = compile(source, "<node>", "exec")
+                except (SyntaxError, ValueError) as exc:
+                    raise CompileRefusal([f"Line {getattr(exc, 'lineno', '?')}: {type(exc).__name__}: {exc}"]) \
+                        from None
             if len(self.cache) > 64:
                 self.cache.clear()
             self.cache[key] = code
@@ -115,13 +123,14 @@ class Worker:
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         allowed = frozenset(request["allowed_imports"])
+        guard = request.get("language_guard", "restricted")
         used = _cpu_seconds()
         # per-call CPU: SIGXCPU at the soft limit (its default action kills the process)
         soft = int(math.ceil(used + request["cpu_seconds"]))
         _, hard = resource.getrlimit(resource.RLIMIT_CPU)
         resource.setrlimit(resource.RLIMIT_CPU, (min(soft, hard), hard))
         try:
-            code = self._compiled(request["source"], allowed)
+            code = self._compiled(request["source"], allowed, guard)
         except CompileRefusal as exc:
             return _error("compile_refused", str(exc))
         except MemoryError:
@@ -129,7 +138,7 @@ class Worker:
         if request.get("op") == "check":
             return {"ok": True, "output": {}}
         buffer = PrintBuffer(request["output_bytes"])
-        env = make_globals(allowed, buffer)
+        env = make_globals(allowed, buffer) if guard == "restricted" else make_plain_globals(allowed, buffer)
         try:
             exec(code, env)  # noqa: S102 - RestrictedPython-compiled code with guarded globals
             run = env.get("run")
@@ -150,6 +159,12 @@ class Worker:
         except MemoryError:
             env.clear()
             return _error("memory", f"the code ran out of memory (limit {request['memory_mb']} MiB)", "memory_mb")
+        except (BlockingIOError, RuntimeError) as exc:
+            if isinstance(exc, BlockingIOError) or "can't start new thread" in str(exc):
+                # fork()/clone() refused: the container's pids limit (plain mode only; restricted code cannot fork)
+                return _error("pids", f"{type(exc).__name__}: {exc}: the process/thread limit was reached", "pids")
+            return _error("node_raised", f"{type(exc).__name__}: {exc}{_node_line(exc)}"[:2000],
+                          value=type(exc).__name__)
         except RecursionError as exc:
             return _error("node_raised", f"RecursionError: {exc}{_node_line(exc)}", value="RecursionError")
         except NameError as exc:
@@ -168,11 +183,30 @@ class Worker:
                 "cpu_s": _cpu_seconds() - used}
 
 
+def _init_shim() -> None:
+    """As PID 1 in a container, the kernel ignores default-action signals such as RLIMIT_CPU's
+    SIGXCPU; so PID 1 forks the real worker and only waits, exiting with its status."""
+    child = os.fork()
+    if child == 0:
+        return
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+    os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
+
+
 def main() -> None:
     memory_mb, cpu_budget = int(sys.argv[1]), int(sys.argv[2])
+    in_container = "--in-container" in sys.argv[3:]
+    if os.getpid() == 1:
+        _init_shim()
     rfd, wfd = _isolate_fds()
     worker = Worker()  # imports and warm-up happen before the limits bite
-    _set_limits(memory_mb, cpu_budget)
+    _set_limits(memory_mb, cpu_budget, limit_nproc=not in_container)
+    pid = os.getpid()
     protocol.write_all(wfd, protocol.encode({"ready": True, "pid": os.getpid()}))
     while True:
         try:
@@ -184,6 +218,8 @@ def main() -> None:
             response = worker.handle(request)
         except MemoryError:
             response = _error("memory", "the sandbox ran out of memory", "memory_mb")
+        if os.getpid() != pid:  # a child forked by node code (plain mode): it must never answer
+            os._exit(0)
         response["cpu_total"] = _cpu_seconds()
         response["worker_s"] = time.perf_counter() - started
         protocol.write_all(wfd, protocol.encode(response))

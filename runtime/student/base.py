@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 
 from pydantic import BaseModel, ConfigDict
 
-from ..plan import Sampling
+from ..plan import Sampling, Shot
 
 
 class Generation(BaseModel):
@@ -27,8 +27,9 @@ class Student(ABC):
     model_sha256: str | None
 
     @abstractmethod
-    def generate(self, system: str, user: str, sampling: Sampling, *, grammar: str | None = None) -> Generation:
-        """One completion; ``grammar`` is GBNF text constraining decoding."""
+    def generate(self, system: str, user: str, sampling: Sampling, *, grammar: str | None = None,
+                 shots: tuple[Shot, ...] = ()) -> Generation:
+        """One completion; ``grammar`` is GBNF text constraining decoding, ``shots`` prior example turns."""
 
     def close(self) -> None:
         """Free the model; idempotent."""

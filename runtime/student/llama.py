@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from ..errors import ModelError
-from ..plan import Sampling
+from ..plan import Sampling, Shot
 from .base import Generation, Student
 from .models import resolve_model
 
@@ -63,8 +63,12 @@ class LlamaStudent(Student):
             raise ModelError("grammar does not parse as GBNF (or has no 'root' rule)", field="grammar")
         lib.llama_sampler_free(sampler)
 
-    def generate(self, system: str, user: str, sampling: Sampling, *, grammar: str | None = None) -> Generation:
-        messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+    def generate(self, system: str, user: str, sampling: Sampling, *, grammar: str | None = None,
+                 shots: tuple[Shot, ...] = ()) -> Generation:
+        messages = [{"role": "system", "content": system}] if system else []
+        for shot in shots:
+            messages += [{"role": "user", "content": shot.user}, {"role": "assistant", "content": shot.assistant}]
+        messages.append({"role": "user", "content": user})
         started = time.perf_counter()
         try:
             response = self._llm.create_chat_completion(

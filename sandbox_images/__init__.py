@@ -1,0 +1,1 @@
+"""Dockerfile of the per-node sandbox image (data shipped with sgde)."""
