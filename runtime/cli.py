@@ -153,12 +153,15 @@ def sandbox_exec(file: Path = typer.Argument(..., help="Python file defining run
                  policy: str = typer.Option("default", "--policy", help="policy name or YAML file"),
                  input_json: str = typer.Option("{}", "--input", help="inputs as a JSON object")) -> None:
     """Run run(inputs) from FILE in the sandbox; print {"ok": true, "output": ...} or {"ok": false, "error": ...}."""
-    from .policy import load_policy
+    from pydantic import ValidationError
+
+    from .errors import PolicyError
+    from .policy import Policy, load_policy
     from .sandbox import make_backend
     try:
         chosen = load_policy(policy)
         if backend is not None:
-            chosen = chosen.model_copy(update={"backend": backend})
+            chosen = Policy.model_validate({**chosen.model_dump(), "backend": backend})
         try:
             inputs = json.loads(input_json)
         except json.JSONDecodeError as exc:
@@ -170,6 +173,8 @@ def sandbox_exec(file: Path = typer.Argument(..., help="Python file defining run
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read {file}: {exc}", field="file") from None
         sandbox = make_backend(chosen.backend)
+    except ValidationError as exc:
+        _fail(PolicyError(f"--backend: {exc.errors()[0]['msg']}", field="backend"))
     except SgdeError as exc:
         _fail(exc)
     try:
@@ -183,6 +188,41 @@ def sandbox_exec(file: Path = typer.Argument(..., help="Python file defining run
     if result.stdout:
         out["stdout"] = result.stdout
     _emit(out)
+
+
+@sandbox_app.command("build-image")
+def sandbox_build_image(base: Optional[str] = typer.Option(
+        None, "--base", help="base image with python3 (default: one made from this machine's Python, no registry)"),
+        force: bool = typer.Option(False, "--force", help="rebuild even when the tag exists")) -> None:
+    """Build the per-node sandbox image; print its tag, build time, size and whether it was cached."""
+    from .sandbox.docker_image import build_image
+    try:
+        built = build_image(base=base, force=force)
+    except SgdeError as exc:
+        _fail(exc)
+    _emit({"image": built.tag, "base": built.base, "seconds": round(built.seconds, 2), "cached": built.cached,
+           "size_bytes": built.size_bytes})
+
+
+@sandbox_app.command("ps")
+def sandbox_ps() -> None:
+    """List sgde's sandbox containers, one JSON object per line."""
+    from .sandbox.docker_backend import list_containers
+    try:
+        for row in list_containers():
+            _emit(row)
+    except SgdeError as exc:
+        _fail(exc)
+
+
+@sandbox_app.command("prune")
+def sandbox_prune() -> None:
+    """Remove every sgde sandbox container."""
+    from .sandbox.docker_backend import prune_containers
+    try:
+        _emit({"removed": prune_containers()})
+    except SgdeError as exc:
+        _fail(exc)
 
 
 @model_app.command("install")

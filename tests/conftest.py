@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,46 @@ def tiny_student(tiny_model_path):
     student = LlamaStudent(tiny_model_path, n_ctx=2048)
     yield student
     student.close()
+
+
+# --- Docker ------------------------------------------------------------------------
+
+def _docker_or_skip():
+    from sgde.runtime.errors import SandboxUnavailable
+    from sgde.runtime.sandbox.docker_image import docker_client
+    try:
+        return docker_client()
+    except SandboxUnavailable as exc:
+        if IN_CI:  # CI has a daemon: its absence is a failure, never a skip
+            pytest.fail(f"Docker is required in CI: {exc}")
+        pytest.skip(f"no Docker daemon: {exc}")
+
+
+@pytest.fixture(scope="session")
+def docker_client_real():
+    client = _docker_or_skip()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def docker_image(docker_client_real):
+    """The sandbox image, built (or found in the cache) once per session."""
+    from sgde.runtime.sandbox.docker_image import build_image
+    return build_image(docker_client_real)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_leaked_containers():
+    """After the whole session, no container labelled by sgde may remain."""
+    yield
+    from sgde.runtime.errors import SandboxUnavailable
+    from sgde.runtime.sandbox.docker_image import docker_client
+    try:
+        client = docker_client()
+    except SandboxUnavailable:
+        return  # no daemon: nothing can have leaked (and the docker tests already failed in CI)
+    with closing(client):
+        leaked = [f"{c.name} ({c.labels.get('sgde.node')})"
+                  for c in client.containers.list(all=True, filters={"label": "sgde=sandbox"})]
+    assert not leaked, f"sandbox containers leaked: {leaked}"

@@ -13,6 +13,7 @@ DEFAULT = load_policy("default")
 
 overrides = st.fixed_dictionaries({}, optional={
     "backend": st.sampled_from(["restricted", "docker"]),
+    "language_guard": st.sampled_from(["restricted", "none"]),
     "cpu_seconds": st.floats(0.01, 20),
     "wall_seconds": st.floats(0.01, 40),
     "memory_mb": st.integers(32, 2048),
@@ -49,6 +50,7 @@ def test_an_accepted_override_is_never_looser(changes):
         assert getattr(result, field) <= getattr(DEFAULT, field), field
     assert set(result.allowed_imports) <= set(DEFAULT.allowed_imports)
     assert result.read_only_root or not DEFAULT.read_only_root
+    assert result.language_guard == "restricted"  # the default keeps the language guard on
 
 
 @given(overrides)
@@ -88,3 +90,17 @@ def test_policy_from_file(tmp_path):
     policy = load_policy(path)
     assert isinstance(policy, Policy) and policy.allowed_imports == ("math",)
     assert tighten(DEFAULT, policy) == policy
+
+
+def test_language_guard_none_needs_docker_and_cannot_be_gained_by_override():
+    with pytest.raises(ValueError, match="only allowed with backend: docker"):
+        Policy.model_validate({**DEFAULT.model_dump(), "language_guard": "none"})
+    docker = DEFAULT.model_copy(update={"backend": "docker"})
+    with pytest.raises(PolicyError, match="language_guard"):
+        tighten(docker, PolicyOverride(language_guard="none"))
+    plain = Policy.model_validate({**docker.model_dump(), "language_guard": "none",
+                                   "allowed_imports": ["os", "socket"]})
+    assert tighten(plain, PolicyOverride(language_guard="restricted", allowed_imports=())).language_guard == \
+        "restricted"
+    with pytest.raises(ValueError, match="other modules only with backend: docker"):
+        Policy.model_validate({**DEFAULT.model_dump(), "allowed_imports": ["os"]})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import (CompileRefused, InvalidOutput, MemoryLimit, NodeRaised, OutputTooLarge, PidsLimit,
+from ..errors import (CompileRefused, InputError, InvalidOutput, MemoryLimit, NodeRaised, OutputTooLarge, PidsLimit,
                       PolicyViolation, SandboxCrashed, SandboxError)
 from ..policy import Policy
 
@@ -29,9 +30,6 @@ def raise_for_reply(reply: dict[str, Any], node: str) -> None:
 
 def worker_request(op: str, source: str, inputs: dict[str, Any], policy: Policy, node: str) -> dict[str, Any]:
     """The request both backends send to the worker; inputs cross as JSON text (a fresh copy inside)."""
-    import json
-
-    from ..errors import InputError
     if not isinstance(source, str):
         raise CompileRefused("the code must be a string", node=node)
     try:
@@ -59,20 +57,29 @@ class SandboxResult(BaseModel):
 class SandboxBackend(ABC):
     """Runs untrusted Python that defines ``run(inputs: dict) -> dict`` under a policy.
 
-    Implementations keep warm workers keyed by node, raise only ``SandboxError``
-    subclasses (with ``node`` set), and replace a worker that hit a limit so the
-    next call works.
+    Both backends speak the same worker protocol; each implements `_exchange`
+    (deliver one request to the node's warm worker or container, enforce the
+    limits only the host can see) and inherits `run` and `check`. They raise
+    only ``SandboxError`` subclasses (with ``node`` set) and replace a worker
+    that hit a limit, so the next call works.
     """
 
     name: str
 
     @abstractmethod
+    def _exchange(self, request: dict[str, Any], policy: Policy, node: str) -> tuple[dict[str, Any], float, bool]:
+        """Send one request; return (ok reply, seconds, whether a fresh worker started) or raise."""
+
     def run(self, source: str, inputs: dict[str, Any], policy: Policy, *, node: str = "sandbox") -> SandboxResult:
         """Compile (cached by source hash) and call run(inputs); raise a typed SandboxError on failure."""
+        reply, elapsed, started = self._exchange(worker_request("run", source, inputs, policy, node), policy, node)
+        return SandboxResult(output=json.loads(reply["output_json"]), stdout=reply.get("stdout", ""),
+                             stdout_truncated=bool(reply.get("stdout_truncated")), duration_s=elapsed,
+                             cpu_s=reply.get("cpu_s"), worker_started=started)
 
-    @abstractmethod
     def check(self, source: str, policy: Policy, *, node: str = "sandbox") -> None:
         """Compile only: raise CompileRefused if the code would be refused."""
+        self._exchange(worker_request("check", source, {}, policy, node), policy, node)
 
     @abstractmethod
     def close(self) -> None:

@@ -16,6 +16,7 @@ import atexit
 import json
 import logging
 import os
+from contextlib import closing
 import select
 import socket
 import struct
@@ -27,7 +28,7 @@ from typing import Any
 from ..errors import (MemoryLimit, OutputTooLarge, PidsLimit, SandboxCrashed, SandboxUnavailable, TimeoutLimit)
 from ..policy import Policy
 from . import protocol
-from .base import SandboxBackend, SandboxResult, raise_for_reply, worker_request
+from .base import SandboxBackend, raise_for_reply
 from .docker_image import LABEL, docker_client, expected_image
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def container_config(image: str, policy: Policy, node: str, runtime: str | None)
         pids_limit=policy.pids, mem_limit=f"{policy.memory_mb}m", memswap_limit=f"{policy.memory_mb}m",
         nano_cpus=int(policy.cpus * 1e9), ulimits=_ulimits(policy),
         environment={}, working_dir="/tmp",
-        labels={LABEL: "sandbox", f"{LABEL}.node": node, f"{LABEL}.policy": policy.name,
+        labels={LABEL: "sandbox", f"{LABEL}.node": node, f"{LABEL}.policy": policy.name, f"{LABEL}.image": image,
                 f"{LABEL}.owner": f"{socket.gethostname()}:{os.getpid()}"},
     )
     if runtime:
@@ -210,9 +211,6 @@ class _Container:
         return SandboxCrashed(f"the sandbox container of node {self.node!r} disappeared between calls (removed "
                               "outside sgde?); the next call starts a fresh one", node=self.node)
 
-    def alive(self) -> bool:
-        return self.sock.fileno() >= 0
-
 
 _LIVE: "weakref.WeakSet[DockerBackend]" = weakref.WeakSet()
 
@@ -277,16 +275,13 @@ class DockerBackend(SandboxBackend):
                                                            self._runtime(policy, node))
             return container, True
 
-    def _request(self, op: str, source: str, inputs: dict[str, Any], policy: Policy, node: str):
-        request = worker_request(op, source, inputs, policy, node)
+    def _exchange(self, request: dict[str, Any], policy: Policy, node: str) -> tuple[dict[str, Any], float, bool]:
         container, started = self._container(node, policy)
         with container.lock:
             try:
                 reply, elapsed = container.call(request)
             except (TimeoutLimit, MemoryLimit, OutputTooLarge, SandboxCrashed):
-                with self._lock:
-                    if self._containers.get((node, policy)) is container:
-                        del self._containers[(node, policy)]
+                self._discard(node, policy, container)  # already removed by call(); forget it
                 raise
         try:
             raise_for_reply(reply, node)
@@ -301,42 +296,36 @@ class DockerBackend(SandboxBackend):
                 del self._containers[(node, policy)]
         container.remove()
 
-    def run(self, source: str, inputs: dict[str, Any], policy: Policy, *, node: str = "sandbox") -> SandboxResult:
-        reply, elapsed, started = self._request("run", source, inputs, policy, node)
-        return SandboxResult(output=json.loads(reply["output_json"]), stdout=reply.get("stdout", ""),
-                             stdout_truncated=bool(reply.get("stdout_truncated")), duration_s=elapsed,
-                             cpu_s=reply.get("cpu_s"), worker_started=started)
-
-    def check(self, source: str, policy: Policy, *, node: str = "sandbox") -> None:
-        self._request("check", source, {}, policy, node)
-
     def close(self) -> None:
         with self._lock:
             containers, self._containers = list(self._containers.values()), {}
         for container in containers:
             container.remove()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
 
-def list_containers(client=None) -> list[dict[str, str]]:
+def list_containers() -> list[dict[str, str]]:
     """sgde's sandbox containers on this engine (any owner)."""
-    client = client or docker_client()
-    out = []
-    for container in client.containers.list(all=True, filters={"label": f"{LABEL}=sandbox"}):
-        labels = container.labels
-        out.append({"id": container.short_id, "name": container.name, "status": container.status,
-                    "node": labels.get(f"{LABEL}.node", ""), "policy": labels.get(f"{LABEL}.policy", ""),
-                    "owner": labels.get(f"{LABEL}.owner", ""), "image": ",".join(container.image.tags)})
-    return out
+    with closing(docker_client()) as client:
+        out = []
+        for container in client.containers.list(all=True, filters={"label": f"{LABEL}=sandbox"}):
+            labels = container.labels
+            out.append({"id": container.short_id, "name": container.name, "status": container.status,
+                        "node": labels.get(f"{LABEL}.node", ""), "policy": labels.get(f"{LABEL}.policy", ""),
+                        "owner": labels.get(f"{LABEL}.owner", ""), "image": labels.get(f"{LABEL}.image", "")})
+        return out
 
 
-def prune_containers(client=None) -> int:
+def prune_containers() -> int:
     """Remove every sgde sandbox container; returns how many."""
-    client = client or docker_client()
     count = 0
-    for container in client.containers.list(all=True, filters={"label": f"{LABEL}=sandbox"}):
-        try:
-            container.remove(force=True)
-            count += 1
-        except Exception:  # removed concurrently: it is gone either way
-            pass
+    with closing(docker_client()) as client:
+        for container in client.containers.list(all=True, filters={"label": f"{LABEL}=sandbox"}):
+            try:
+                container.remove(force=True)
+                count += 1
+            except Exception:  # removed concurrently: it is gone either way
+                pass
     return count

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from contextlib import closing
 import re
 import subprocess
 import sys
@@ -66,13 +67,20 @@ def docker_client():
     except ImportError:
         raise SandboxUnavailable("the docker backend needs the docker SDK: pip install 'sgde[docker]'",
                                  field="backend") from None
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    fix = "start it (e.g. `sudo systemctl start docker`) or point DOCKER_HOST at it"
+    if host.startswith("unix://") and not os.path.exists(host[len("unix://"):]):
+        # checked here: the SDK leaks the socket of a failed unix connect
+        raise SandboxUnavailable(f"the Docker daemon is not reachable at {host} (no such socket); {fix}",
+                                 field="backend")
+    client = None
     try:
         client = docker.from_env(timeout=60)
         client.ping()
     except Exception as exc:  # the SDK raises a zoo of requests/urllib3/docker errors here
-        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-        raise SandboxUnavailable(f"the Docker daemon is not reachable at {host} ({type(exc).__name__}); start it "
-                                 "(e.g. `sudo systemctl start docker`) or point DOCKER_HOST at it",
+        if client is not None:
+            client.close()
+        raise SandboxUnavailable(f"the Docker daemon is not reachable at {host} ({type(exc).__name__}); {fix}",
                                  field="backend") from None
     return client
 
@@ -199,7 +207,9 @@ def expected_image(client, base: str | None = None) -> str | None:
 def build_image(client=None, base: str | None = None, force: bool = False) -> BuiltImage:
     """Build the sandbox image (and, without ``base``, the host-Python base first)."""
     import docker
-    client = client or docker_client()
+    if client is None:
+        with closing(docker_client()) as own:
+            return build_image(own, base, force)
     started = time.perf_counter()
     try:
         base = base or ensure_host_base(client)

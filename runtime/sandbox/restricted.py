@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import MemoryLimit, OutputTooLarge, SandboxCrashed, SandboxUnavailable, TimeoutLimit
 from ..policy import Policy
 from . import protocol
-from .base import SandboxBackend, SandboxResult, raise_for_reply, worker_request
+from .base import SandboxBackend, raise_for_reply
 _TICK = os.sysconf("SC_CLK_TCK")
 _START_TIMEOUT_S = 20.0
 #: CPU seconds a worker may use over its life before it is replaced (RLIMIT_CPU's hard ceiling)
@@ -173,24 +173,14 @@ class RestrictedBackend(SandboxBackend):
                 raise SandboxUnavailable(f"cannot start a sandbox worker: {exc}", node=node) from None
             return worker, True
 
-    def _request(self, op: str, source: str, inputs: dict[str, Any], policy: Policy, node: str):
+    def _exchange(self, request: dict[str, Any], policy: Policy, node: str) -> tuple[dict[str, Any], float, bool]:
         if policy.language_guard != "restricted":
             raise SandboxUnavailable("language_guard: none needs backend: docker", node=node, field="language_guard")
-        request = worker_request(op, source, inputs, policy, node)
         worker, started = self._worker(node, policy)
         with worker.lock:
             reply, elapsed = worker.call(request, node)
         raise_for_reply(reply, node)
         return reply, elapsed, started
-
-    def run(self, source: str, inputs: dict[str, Any], policy: Policy, *, node: str = "sandbox") -> SandboxResult:
-        reply, elapsed, started = self._request("run", source, inputs, policy, node)
-        return SandboxResult(output=json.loads(reply["output_json"]), stdout=reply.get("stdout", ""),
-                             stdout_truncated=bool(reply.get("stdout_truncated")), duration_s=elapsed,
-                             cpu_s=reply.get("cpu_s"), worker_started=started)
-
-    def check(self, source: str, policy: Policy, *, node: str = "sandbox") -> None:
-        self._request("check", source, {}, policy, node)
 
     def close(self) -> None:
         with self._lock:

@@ -35,17 +35,18 @@ def _isolate_fds() -> tuple[int, int]:
     return rfd, wfd
 
 
-def _set_limits(memory_mb: int, cpu_budget_s: int, limit_nproc: bool) -> None:
+def _set_limits(memory_mb: int, cpu_budget_s: int, in_container: bool) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_budget_s, cpu_budget_s + 1))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if in_container:  # open files, file size and processes come from the policy as docker ulimits / pids limit
+        return
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
-    if limit_nproc:  # per user, so in a container the pids limit does this job instead
-        try:
-            resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # root ignores it; others cannot fork
-        except (ValueError, OSError):
-            pass
+    try:  # per user: root ignores it, others cannot fork
+        resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+    except (ValueError, OSError):
+        pass
 
 
 def _cpu_seconds() -> float:
@@ -205,7 +206,7 @@ def main() -> None:
         _init_shim()
     rfd, wfd = _isolate_fds()
     worker = Worker()  # imports and warm-up happen before the limits bite
-    _set_limits(memory_mb, cpu_budget, limit_nproc=not in_container)
+    _set_limits(memory_mb, cpu_budget, in_container)
     pid = os.getpid()
     protocol.write_all(wfd, protocol.encode({"ready": True, "pid": os.getpid()}))
     while True:
