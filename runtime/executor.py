@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +33,14 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+@dataclass
 class RunResult:
     """The plan's output (or the error that stopped it) and the trace of every node."""
 
-    def __init__(self, output: Any, error: SgdeError | None, trace: list[TraceRecord], duration_s: float) -> None:
-        self.output = output
-        self.error = error
-        self.trace = trace
-        self.duration_s = duration_s
+    output: Any
+    error: SgdeError | None
+    trace: list[TraceRecord]
+    duration_s: float
 
     @property
     def ok(self) -> bool:

@@ -8,11 +8,10 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from tests.conftest import REPO
 from tests.test_executor import code_plan
-
-import yaml
 
 SGDE = [sys.executable, "-m", "sgde.compiler.cli"]
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sgde.runtime.errors import PlanError
 from sgde.runtime.plan import Plan, sha256_text
 from sgde.runtime.plan_io import dumps_json, dumps_yaml, load_plan, loads_plan, parse_plan, save_plan
+from tests.conftest import REPO
 
 names = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
 # any text, including the characters YAML finds awkward (trailing spaces, tabs, \x85, unicode line breaks)
@@ -89,8 +90,6 @@ def test_code_is_a_literal_block_in_yaml(tmp_path):
     save_plan(plan, json_path)
     assert load_plan(json_path) == plan
 
-
-from tests.conftest import REPO  # noqa: E402
 
 EXAMPLE = REPO / "examples" / "gsmhard" / "pal.yaml"
 

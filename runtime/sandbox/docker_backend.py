@@ -132,11 +132,11 @@ class _Container:
             if not chunk:
                 return "eof"
             self._pending += chunk
-            self._demux(max_bytes)
+            self._demux()
             if len(self._stdout) > max_bytes + protocol.HEADER.size:
                 return "too_big"
 
-    def _demux(self, max_bytes: int) -> None:
+    def _demux(self) -> None:
         while len(self._pending) >= _DOCKER_FRAME.size:
             stream, size = _DOCKER_FRAME.unpack(bytes(self._pending[:_DOCKER_FRAME.size]))
             if len(self._pending) < _DOCKER_FRAME.size + size:
