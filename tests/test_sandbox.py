@@ -7,7 +7,10 @@ need the real engine (marked `docker`; in CI a missing daemon fails them).
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 import time
 
 import pytest
@@ -273,3 +276,29 @@ def test_augmented_assignment_rewrite_matches_cpython(sandbox, steps):
     namespace: dict = {}
     exec(compile(source, "<expected>", "exec"), namespace)  # noqa: S102 - our own generated test program
     assert sandbox.run(source, {}, policy_for(sandbox), node="aug").output == namespace["run"]({})
+
+
+def _worker_pids() -> set[int]:
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if b"sgde.runtime.sandbox.worker" in handle.read():
+                        pids.add(int(entry))
+            except OSError:
+                pass
+    return pids
+
+
+def test_restricted_workers_end_with_the_interpreter():
+    before = _worker_pids()
+    script = ("from sgde.runtime.sandbox import make_backend\nfrom sgde.runtime.policy import load_policy\n"
+              "b = make_backend('restricted')\n"
+              "b.run('def run(inputs):\\n    return {}\\n', {}, load_policy('default'), node='exit')\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    deadline = time.monotonic() + 5
+    while _worker_pids() - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _worker_pids() - before

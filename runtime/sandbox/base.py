@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import weakref
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -54,6 +56,16 @@ class SandboxResult(BaseModel):
     worker_started: bool = Field(False, description="True when this call had to start a fresh worker/container")
 
 
+_LIVE_BACKENDS: "weakref.WeakSet[SandboxBackend]" = weakref.WeakSet()
+
+
+@atexit.register
+def close_all_backends() -> None:
+    """Interpreter exit: stop every worker and remove every container still open."""
+    for backend in list(_LIVE_BACKENDS):
+        backend.close()
+
+
 class SandboxBackend(ABC):
     """Runs untrusted Python that defines ``run(inputs: dict) -> dict`` under a policy.
 
@@ -65,6 +77,11 @@ class SandboxBackend(ABC):
     """
 
     name: str
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "SandboxBackend":
+        backend = super().__new__(cls)
+        _LIVE_BACKENDS.add(backend)  # closed at interpreter exit unless closed before
+        return backend
 
     @abstractmethod
     def _exchange(self, request: dict[str, Any], policy: Policy, node: str) -> tuple[dict[str, Any], float, bool]:

@@ -12,7 +12,6 @@ A wall-clock overrun removes the container; the next call gets a fresh one.
 
 from __future__ import annotations
 
-import atexit
 import json
 import logging
 import os
@@ -22,7 +21,6 @@ import socket
 import struct
 import threading
 import time
-import weakref
 from typing import Any
 
 from ..errors import (MemoryLimit, OutputTooLarge, PidsLimit, SandboxCrashed, SandboxUnavailable, TimeoutLimit)
@@ -212,15 +210,6 @@ class _Container:
                               "outside sgde?); the next call starts a fresh one", node=self.node)
 
 
-_LIVE: "weakref.WeakSet[DockerBackend]" = weakref.WeakSet()
-
-
-@atexit.register
-def _close_all() -> None:
-    for backend in list(_LIVE):
-        backend.close()
-
-
 class DockerBackend(SandboxBackend):
     name = "docker"
 
@@ -230,7 +219,6 @@ class DockerBackend(SandboxBackend):
         self._containers: dict[tuple[str, Policy], _Container] = {}
         self._lock = threading.Lock()
         self._runtimes: set[str] | None = None
-        _LIVE.add(self)
 
     @property
     def client(self):

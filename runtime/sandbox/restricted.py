@@ -9,7 +9,6 @@ that hit a limit is replaced, so the next call works.
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import select
@@ -18,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-import weakref
 from typing import Any
 
 from ..errors import MemoryLimit, OutputTooLarge, SandboxCrashed, SandboxUnavailable, TimeoutLimit
@@ -142,22 +140,12 @@ class _Worker:
         raise SandboxCrashed(f"the sandbox worker died (exit status {returncode})", node=node)
 
 
-_LIVE_BACKENDS: "weakref.WeakSet[RestrictedBackend]" = weakref.WeakSet()
-
-
-@atexit.register
-def _close_all() -> None:
-    for backend in list(_LIVE_BACKENDS):
-        backend.close()
-
-
 class RestrictedBackend(SandboxBackend):
     name = "restricted"
 
     def __init__(self) -> None:
         self._workers: dict[tuple[str, Policy], _Worker] = {}
         self._lock = threading.Lock()
-        _LIVE_BACKENDS.add(self)
 
     def _worker(self, node: str, policy: Policy) -> tuple[_Worker, bool]:
         key = (node, policy)
