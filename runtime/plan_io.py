@@ -156,7 +156,13 @@ class _PlanDumper(yaml.SafeDumper):
     """Multi-line strings (code, prompts) as literal blocks, so a diff reads like the code."""
 
 
+#: YAML line breaks PyYAML writes unescaped in plain/quoted/block styles and then reads back changed
+_YAML_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if any(ch in value for ch in _YAML_BREAKS):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')  # escaped: \N, \L, \P
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)

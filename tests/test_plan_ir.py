@@ -64,7 +64,7 @@ def plans(draw) -> Plan:
     return parse_plan(data)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plans())
 def test_yaml_round_trip(plan):
     assert loads_plan(dumps_yaml(plan)) == plan
@@ -74,6 +74,17 @@ def test_yaml_round_trip(plan):
 @given(plans())
 def test_json_round_trip(plan):
     assert loads_plan(dumps_json(plan), json_format=True) == plan
+
+
+@pytest.mark.parametrize("text", ["\x85", "a\x85b\nc", "\u2028", "x\u2029\ny", "line\r\nbreak", "trailing  \n  ",
+                                  "\ufeffbom", "\x00nul", "tab\tand\n\ttabs"])
+def test_awkward_text_survives_yaml(text):
+    """Characters PyYAML would change in plain, quoted or block style (found by hypothesis: NEL)."""
+    data = BASE_PLAN()
+    data["description"] = text
+    data["nodes"][0]["system"] = text
+    plan = parse_plan(data)
+    assert loads_plan(dumps_yaml(plan)) == plan
 
 
 def test_code_is_a_literal_block_in_yaml(tmp_path):

@@ -223,6 +223,10 @@ def test_node_errors_are_typed(sandbox):
         sandbox.run("def run(inputs):\n    return {'x': {1, 2}}\n", {}, policy_for(sandbox), node="set")
     with pytest.raises(InvalidOutput, match="must return a dict"):
         sandbox.run("def run(inputs):\n    return [1]\n", {}, policy_for(sandbox), node="list")
+    with pytest.raises(InvalidOutput, match="digits"):
+        sandbox.run("def run(inputs):\n    return {'x': 7 ** 10000}\n", {}, policy_for(sandbox), node="bigint")
+    assert sandbox.run("def run(inputs):\n    return {'x': 7 ** 100}\n", {}, policy_for(sandbox),
+                       node="bigint").output == {"x": 7 ** 100}
     with pytest.raises(InvalidOutput, match="nan"):
         sandbox.run("def run(inputs):\n    return {'x': float('nan')}\n", {}, policy_for(sandbox), node="nan")
     with pytest.raises(CompileRefused, match="SyntaxError"):

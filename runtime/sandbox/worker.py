@@ -24,6 +24,8 @@ from .restricted_compile import UNAVAILABLE_BUILTINS, CompileRefusal, compile_no
 from .restricted_guards import GuardViolation, PrintBuffer, PrintFlood, make_globals, make_plain_globals, warm_up
 
 MAX_DEPTH = 64
+#: Python refuses to print ints past sys.get_int_max_str_digits() digits (4300 by default)
+_MAX_INT_BITS = int(sys.get_int_max_str_digits() * 3.3219)
 
 
 def _isolate_fds() -> tuple[int, int]:
@@ -59,6 +61,9 @@ def to_json_value(value: Any, path: str = "output", depth: int = 0) -> Any:
     if depth > MAX_DEPTH:
         raise _Invalid(f"{path}: nested deeper than {MAX_DEPTH} levels")
     kind = type(value)
+    if kind is int and value.bit_length() > _MAX_INT_BITS:
+        raise _Invalid(f"{path}: integer with more than {sys.get_int_max_str_digits()} digits cannot be written "
+                       "as JSON")
     if value is None or kind is bool or kind is str or kind is int:
         return value
     if kind is float:
