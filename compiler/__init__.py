@@ -1,5 +1,8 @@
-"""sgde compiler: turns teacher critiques of student traces into plan edits.
+"""sgde compiler: the SGDe loop.
 
-The SGDe loop itself lands in a later issue; for now this package holds the
-command-line entry point, which sits on top of the runtime.
+A teacher reads the student's traces on a few examples and proposes typed
+edits (`edits`); generated code is audited, sandboxed and property-tested
+(`audit`, `properties`, `verify`); a candidate is accepted only if it scores
+better on the examples (`forward`, `loop`). Task families (`families`) supply
+training and evaluation material; teachers live in `teachers`.
 """

@@ -239,7 +239,7 @@ class Executor:
                 raise NodeFailed(f"source_from {node.source_from!r} produced {type(source).__name__}, not code",
                                  node=node.id, cause={"type": "source_type", "message": type(source).__name__})
             code_sha = sha256_text(source)
-            result = self.sandbox(policy.backend).run(self._entry_source(node, source), inputs, policy, node=node.id)
+            result = self.sandbox(policy.backend).run(self.entry_source(node, source), inputs, policy, node=node.id)
         except SgdeError as exc:
             exc.node = exc.node or node.id
             record.error = exc.to_dict()
@@ -253,7 +253,7 @@ class Executor:
         return result.output
 
     @staticmethod
-    def _entry_source(node: CodeNode, source: str) -> str:
+    def entry_source(node: CodeNode, source: str) -> str:
         """The sandbox always calls run(inputs); other entry points get a two-line shim, also sandboxed."""
         if node.entrypoint == "run" and node.call == "inputs":
             return source

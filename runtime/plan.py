@@ -177,6 +177,74 @@ class LlmNode(_NodeBase):
         return self
 
 
+# --- property tests of generated code (run by the compiler, kept for the reviewer) ---
+
+class IntegerStrategy(_Model):
+    type: Literal["integer"]
+    min: int
+    max: int
+
+
+class NumberStrategy(_Model):
+    type: Literal["number"]
+    min: float
+    max: float
+    places: int | None = Field(None, ge=0, le=12, description="round draws to this many decimal places")
+
+
+class TextStrategy(_Model):
+    type: Literal["string"]
+    pattern: str | None = Field(None, description="draw strings matching this regex (fullmatch)")
+    alphabet: str | None = Field(None, description="draw from these characters when no pattern is given")
+    min_size: int = Field(0, ge=0)
+    max_size: int = Field(40, ge=0, le=2000)
+
+
+class ChoiceStrategy(_Model):
+    type: Literal["choice"]
+    values: tuple[Any, ...] = Field(min_length=1)
+
+
+class TemplateStrategy(_Model):
+    """Text made from a template whose {slot}s are drawn: how a property test writes a question."""
+    type: Literal["template"]
+    template: str
+    slots: dict[str, "Strategy"] = Field(default_factory=dict)
+
+
+class ObjectStrategy(_Model):
+    """An object with these fields: an upstream node's JSON output."""
+    type: Literal["object"]
+    fields: dict[str, "Strategy"]
+
+
+class ListStrategy(_Model):
+    type: Literal["list"]
+    items: "Strategy"
+    min_size: int = Field(0, ge=0)
+    max_size: int = Field(10, ge=0, le=1000)
+
+
+Strategy = Annotated[Union[IntegerStrategy, NumberStrategy, TextStrategy, ChoiceStrategy, TemplateStrategy,
+                           ObjectStrategy, ListStrategy], Field(discriminator="type")]
+for _recursive in (TemplateStrategy, ObjectStrategy, ListStrategy):
+    _recursive.model_rebuild()
+
+
+class PropertyExample(_Model):
+    inputs: dict[str, Any]
+    output: dict[str, Any] = Field(description="expected fields of run()'s result (numbers within 1e-3)")
+
+
+class Properties(_Model):
+    """What generated code must satisfy: drawn inputs, invariants over (inputs, output), fixed examples."""
+    inputs: dict[str, Strategy] = Field(description="a strategy per key of run()'s inputs (the node's reads)")
+    invariants: tuple[str, ...] = Field((), description="Python expressions over `inputs` and `output` that must "
+                                        "be true for every draw, e.g. \"output['answer'] >= 0\"")
+    examples: tuple[PropertyExample, ...] = Field((), description="fixed input/output pairs")
+    max_examples: int = Field(60, ge=1, le=1000, description="hypothesis draws")
+
+
 class CodeNode(_NodeBase):
     """Python defining ``run(inputs: dict) -> dict`` (or ``entrypoint``), run in a sandbox.
 
@@ -192,6 +260,7 @@ class CodeNode(_NodeBase):
     call: Literal["inputs", "no_args"] = Field("inputs", description="call entrypoint(inputs) or entrypoint()")
     policy: str | None = Field(None, description="named policy (must tighten the deployment policy)")
     policy_override: PolicyOverride | None = Field(None, description="fields to tighten")
+    properties: Properties | None = Field(None, description="the property tests the code passed when compiled")
 
     @property
     def reviewed(self) -> bool:

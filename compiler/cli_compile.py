@@ -1,0 +1,83 @@
+"""`sgde compile`: the SGDe loop from the command line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from sgde.runtime.errors import SgdeError
+
+
+def compile_command(
+        task_path: Path = typer.Argument(..., metavar="TASK.yaml", help="the task: inputs, output, optional seed plan"),
+        examples: Path = typer.Option(..., "--examples", help="JSONL of {id, input, answer}; the first m are used"),
+        m: int = typer.Option(3, "--m", min=1, max=50, help="training examples the teacher sees"),
+        teacher_spec: Optional[str] = typer.Option(None, "--teacher", envvar="SGDE_TEACHER",
+                                                   help="anthropic:MODEL | local:GGUF | command:CMD | replay:FILE"),
+        out: Path = typer.Option(..., "--out", help="where to write the compiled plan (YAML)"),
+        transcript: Optional[Path] = typer.Option(None, "--transcript", help="also copy the teacher transcript here"),
+        run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="checkpoints and transcript "
+                                               "(default: OUT's name + .run)"),
+        resume: bool = typer.Option(False, "--resume", help="continue the compile in --run-dir"),
+        seed: int = typer.Option(0, "--seed", min=0, help="shifts the student's sampling seeds"),
+        samples: int = typer.Option(2, "--samples", min=1, max=16, help="k: samples per example"),
+        max_teacher_calls: int = typer.Option(8, "--max-teacher-calls", min=0),
+        max_usd: Optional[float] = typer.Option(None, "--max-usd", min=0),
+        patience: int = typer.Option(3, "--patience", min=1, help="stop after this many iterations with no gain"),
+        model: Optional[str] = typer.Option(None, "--model", envvar="SGDE_MODEL", help="student GGUF or model name"),
+        policy_name: str = typer.Option("default", "--policy", help="deployment policy for code nodes"),
+        report: Optional[Path] = typer.Option(None, "--report", help="Markdown report (default: OUT.report.md)"),
+) -> None:
+    """Compile TASK into a plan: the teacher critiques the student's traces, verified edits that score better win."""
+    from sgde.runtime.plan_io import save_plan
+    from sgde.runtime.policy import load_policy
+    from sgde.runtime.sandbox import make_backend
+    from sgde.runtime.student.llama import LlamaStudent
+
+    from .loop import CompileOptions, run_compile
+    from .report import render_report
+    from .task import load_examples, load_task, seed_plan
+    from .teachers import make_teacher
+
+    def say(text: str) -> None:
+        typer.echo(text, err=True)
+
+    if not teacher_spec:
+        typer.echo("error: no teacher: pass --teacher SPEC or set SGDE_TEACHER", err=True)
+        raise typer.Exit(2)
+    run_dir = run_dir or out.with_name(out.stem + ".run")
+    student = teacher = None
+    sandboxes = {}
+    try:
+        task = load_task(task_path)
+        plan = seed_plan(task, task_path)
+        train = load_examples(examples, task, m)
+        policy = load_policy(policy_name)
+        teacher = make_teacher(teacher_spec)
+        student = LlamaStudent(model)
+        sandboxes = {"restricted": make_backend("restricted")}
+        result = run_compile(task=task, seed=plan, examples=train, teacher=teacher, student=student, policy=policy,
+                             sandboxes=sandboxes, run_dir=run_dir, resume=resume,
+                             options=CompileOptions(samples=samples, seed=seed, max_teacher_calls=max_teacher_calls,
+                                                    max_usd=max_usd, patience=patience), say=say)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save_plan(result.plan, out)
+        report_path = report or out.with_name(out.stem + ".report.md")
+        report_path.write_text(render_report(result), encoding="utf-8")
+        say(f"wrote {out} ({result.state.stop}); report {report_path}")
+    except SgdeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2 if exc.type_name in ("compile_error", "plan_invalid", "policy_invalid") else 1)
+    finally:
+        if transcript is not None and (run_dir / "transcript.jsonl").exists():
+            transcript.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(run_dir / "transcript.jsonl", transcript)
+        for backend in sandboxes.values():
+            backend.close()
+        if student is not None:
+            student.close()
+        if teacher is not None:
+            teacher.close()

@@ -1,0 +1,131 @@
+"""The forward pass: run a plan with the real student on the m examples, k samples each.
+
+Sample j runs the plan with every llm seed shifted by ``seed + j``; a plan whose
+llm nodes all decode greedily gives the same text for every seed, so it runs
+once and the outcome stands for all k samples (the variance is zero, and the
+student's time is not spent proving it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from sgde.runtime.executor import Executor
+from sgde.runtime.plan import CodeNode, ConsensusNode, LlmNode, Plan
+from sgde.runtime.plan_io import parse_plan, plan_document
+from sgde.runtime.policy import Policy
+from sgde.runtime.sandbox import SandboxBackend
+from sgde.runtime.student import Student
+from sgde.runtime.trace import TraceRecord
+
+from .scoring import is_correct
+from .task import Example
+
+
+class PlanScore(BaseModel):
+    """Correct (example, sample) pairs, and the student tokens they cost (deterministic, unlike seconds)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    correct: int
+    total: int
+    tokens: int
+    seconds: float = 0.0
+
+    @property
+    def perfect(self) -> bool:
+        return self.correct == self.total
+
+    def better_than(self, other: "PlanScore") -> bool:
+        return self.correct > other.correct or (self.correct == other.correct and self.tokens < other.tokens)
+
+    def summary(self) -> dict[str, Any]:
+        return {"correct": self.correct, "total": self.total, "tokens": self.tokens}
+
+    def __str__(self) -> str:
+        return f"{self.correct}/{self.total} correct, {self.tokens} student tokens"
+
+
+@dataclass
+class Outcome:
+    """One example under one sample: what came out and every node's trace."""
+    example: str
+    sample: int
+    output: Any
+    correct: bool
+    error: dict[str, Any] | None
+    trace: list[TraceRecord] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> int:
+        return sum(r.tokens_in + r.tokens_out for r in self.trace)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"example": self.example, "sample": self.sample, "output": self.output, "correct": self.correct,
+                "error": self.error, "trace": [r.model_dump(mode="json") for r in self.trace]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Outcome":
+        return cls(example=data["example"], sample=data["sample"], output=data["output"], correct=data["correct"],
+                   error=data["error"], trace=[TraceRecord.model_validate(r) for r in data["trace"]])
+
+
+def samples_vary(plan: Plan) -> bool:
+    for node in plan.nodes:
+        llm = node.child if isinstance(node, ConsensusNode) else node
+        if isinstance(llm, LlmNode) and llm.sampling.temperature > 0:
+            return True
+    return False
+
+
+def shift_seeds(plan: Plan, offset: int) -> Plan:
+    if offset == 0:
+        return plan
+    doc = plan_document(plan)
+    doc.pop("content_hash")
+    for node in doc["nodes"]:
+        llm = node.get("child", node)
+        if "sampling" in llm:
+            llm["sampling"]["seed"] = (llm["sampling"].get("seed", 0) + offset * 1000) % (2**31 - 1)
+    return parse_plan(doc)
+
+
+class Scorer:
+    def __init__(self, examples: list[Example], *, samples: int, seed: int, student: Student, policy: Policy,
+                 sandboxes: dict[str, SandboxBackend]) -> None:
+        self.examples = examples
+        self.samples = samples
+        self.seed = seed
+        self.student = student
+        self.policy = policy
+        self.sandboxes = sandboxes
+
+    def executor(self, plan: Plan) -> Executor:
+        return Executor(plan, student=self.student, policy=self.policy, sandboxes=self.sandboxes)
+
+    def score(self, plan: Plan, on_outcome=None) -> tuple[PlanScore, list[Outcome]]:
+        runs = self.samples if samples_vary(plan) else 1
+        outcomes: list[Outcome] = []
+        seconds = 0.0
+        for j in range(runs):
+            executor = self.executor(shift_seeds(plan, self.seed + j))
+            for example in self.examples:
+                result = executor.run(dict(example.input))
+                seconds += result.duration_s
+                outcome = Outcome(example=example.id, sample=j, output=result.output,
+                                  correct=result.ok and is_correct(result.output, example.answer),
+                                  error=None if result.error is None else result.error.to_dict(), trace=result.trace)
+                outcomes.append(outcome)
+                if on_outcome is not None:
+                    on_outcome(outcome)
+        scale = self.samples // runs  # a greedy plan's one run stands for every sample
+        correct = sum(o.correct for o in outcomes) * scale
+        tokens = sum(o.tokens for o in outcomes) * scale
+        return PlanScore(correct=correct, total=len(self.examples) * self.samples, tokens=tokens,
+                         seconds=round(seconds, 3)), outcomes
+
+
+def code_nodes(plan: Plan) -> list[CodeNode]:
+    return [n for n in plan.nodes if isinstance(n, CodeNode)]

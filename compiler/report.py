@@ -1,0 +1,52 @@
+"""The compile report: a Markdown page a reviewer reads next to the plan diff."""
+
+from __future__ import annotations
+
+from .loop import CompileResult
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_report(result: CompileResult) -> str:
+    state = result.state
+    plan = result.plan
+    usage = state.usage
+    lines = [f"# Compile report: {plan.name}", "",
+             f"- stop: {state.stop}",
+             f"- final score on the training examples: {state.score}",
+             f"- teacher: `{plan.provenance.teacher}`; calls: {state.teacher_calls}; tokens in/out: "
+             f"{usage.input_tokens}/{usage.output_tokens} (cache read {usage.cache_read_tokens}, cache write "
+             f"{usage.cache_write_tokens}); USD: {usage.usd:.4f}; teacher seconds: {usage.seconds:.1f}",
+             f"- student: `{plan.provenance.student_model}` (sha256 {plan.provenance.student_sha256})",
+             f"- plan content hash: `{plan.content_hash()}`", "",
+             "## Score per iteration", "", "| iteration | correct | total | student tokens | change |",
+             "|---:|---:|---:|---:|---|"]
+    for row in state.scores:
+        lines.append(f"| {row['iteration']} | {row['correct']} | {row['total']} | {row['tokens']} | "
+                     f"{_cell(row['change'])} |")
+    lines += ["", "## Candidates", "", "| iteration | candidate | edits | verdict | reason / score |",
+              "|---:|---:|---|---|---|"]
+    for event in state.history:
+        if event["event"] in ("accepted", "rejected"):
+            detail = event.get("reason") or event.get("score")
+            lines.append(f"| {event['iteration']} | {event.get('candidate', '')} | {_cell(', '.join(event['edits']))} "
+                         f"| {event['event']} | {_cell(detail)[:400]} |")
+        elif event["event"] == "reply_rejected":
+            lines.append(f"| {event['iteration']} | - | - | reply rejected | {_cell(event['reason'])[:400]} |")
+    critiques = [e for e in state.history if e["event"] == "critique"]
+    if critiques:
+        lines += ["", "## Critiques (the semantic gradient)", ""]
+        for event in critiques:
+            lines.append(f"- iteration {event['iteration']}, node `{event['node']}`: {_cell(event['critique'])} "
+                         f"→ {_cell(event['direction'])}")
+    verified = [(e["iteration"], v) for e in state.history if e["event"] == "accepted"
+                for v in e.get("verified_code", [])]
+    if verified:
+        lines += ["", "## Verified code in accepted candidates", ""]
+        for iteration, verdict in verified:
+            notes = "; ".join(verdict["notes"]) or "no audit findings"
+            lines.append(f"- iteration {iteration}, node `{verdict['node']}` sha256 `{verdict['sha256'][:16]}…`: "
+                         f"{verdict['examples']} examples and {verdict['draws']} hypothesis draws passed; {notes}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,120 @@
+"""What the compiler asks the teacher: the static instructions and the per-iteration payload.
+
+The instructions are the cacheable part and never change within a compile; the
+payload holds the plan, the traces of the forward pass and the history of
+accepted and rejected candidates, so a teacher sees why its last edits failed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sgde.runtime.plan import Plan
+from sgde.runtime.plan_io import dumps_yaml
+from sgde.runtime.policy import Policy
+
+from .edits import CritiqueReply
+from .forward import Outcome, PlanScore
+from .task import Example, Task
+from .teachers import TeacherRequest
+
+CRITIQUE_INSTRUCTIONS = """\
+You are the teacher in SGDe (semantic gradient descent), a compiler that turns a task into an execution plan \
+for a small student language model running on a CPU. You never run at inference time: the plan you help build \
+must work with the student alone, on inputs of this task that neither of us has seen.
+
+You receive the current plan (YAML), the student's traces on m training examples (k samples each: every \
+node's inputs, raw text, parsed output and errors), per-node statistics, and the history of candidates \
+accepted and rejected (with the reason each was rejected). Do two things:
+
+1. critiques: for each node that was wrong or unstable in the traces, say in plain language what went wrong \
+and in which direction the node should change (the semantic gradient). Point at the node, not the whole plan.
+2. candidates: up to 3 alternative changes, best first. Each candidate is a list of typed edits applied \
+together. Edits:
+   - rewrite_prompt: new system prompt / user template / shots (worked examples as prior chat turns) / max_tokens.
+   - offload_to_code (capability offloading): the node becomes deterministic Python written by you, for what \
+the student cannot do reliably (arithmetic on large numbers, unit conversion, parsing numbers, dates). Give \
+`source` defining run(inputs) -> dict, where inputs has one key per name the node reads (plan inputs and \
+upstream node outputs: an llm node's parsed output, a code node's returned dict), and `properties`.
+   - wrap_consensus (structural consensus): sample an llm node n times at a temperature and vote (majority \
+with numeric tolerance, or median), optionally stopping early on agreement. For nodes whose outputs vary.
+   - insert_node / replace_node: add or redefine an llm or code node (a split is an insert plus a replace); \
+set_grammar: constrain an llm node's decoding (e.g. {"from_json_schema": true} with a json parser so the \
+student must emit a JSON object of that schema); remove_node; set_output: which node (or node.key) the plan \
+returns.
+
+Rules that decide acceptance (you will be told when a candidate fails one):
+- Code is audited before it runs: plain functions only; no classes, no decorators, no names or attributes \
+starting with an underscore, no eval/exec/open/getattr/globals, imports only from the allowed list given \
+in the payload. run() must return a dict of JSON values. Every code node must carry properties: a strategy \
+per input (integer/number/string/choice/template/object/list), invariants (Python expressions over `inputs` \
+and `output` that hold for every draw) and examples (fixed inputs with expected output fields). They run \
+under hypothesis in the sandbox; a failing draw rejects the candidate.
+- A candidate is scored on the training examples with the real student: it is accepted only if it gets more \
+(example, sample) pairs right than the current plan, or as many with fewer student tokens. A worse plan is \
+never accepted.
+- Generalise: the plan will be scored on unseen inputs of the same task, whose numbers, number formats \
+(1234567, 1,234,567, 1.2 million), sentence order, names and distracting sentences differ from the training \
+examples. Never hard-code an example's numbers or wording. A good division of labour: the student reads \
+(e.g. extracts the quantities as a JSON object under a grammar), code computes.
+Prefer the smallest change that fixes the failing or unstable node.
+"""
+
+
+def _clip(text: Any, limit: int) -> Any:
+    if isinstance(text, str) and len(text) > limit:
+        return text[:limit] + f"... [{len(text) - limit} more characters]"
+    return text
+
+
+def _node_view(record) -> dict[str, Any]:
+    view: dict[str, Any] = {"node": record.node, "kind": record.kind}
+    if record.sample is not None:
+        view["sample"] = record.sample
+    if record.kind == "llm":
+        view["raw_text"] = _clip(record.raw_text, 1200)
+    view["output"] = _clip(record.output, 600) if isinstance(record.output, str) else record.output
+    if record.error:
+        view["error"] = {k: _clip(v, 400) for k, v in record.error.items() if k in ("type", "message", "limit")}
+    if record.agreement is not None:
+        view["agreement"] = record.agreement
+    if record.tokens_out:
+        view["tokens_out"] = record.tokens_out
+    return view
+
+
+def node_stats(plan: Plan, outcomes: list[Outcome]) -> dict[str, Any]:
+    """Per node: runs, errors, and how many distinct outputs it gave per example across samples."""
+    stats: dict[str, Any] = {}
+    for node in plan.nodes:
+        records = [(o.example, r) for o in outcomes for r in o.trace if r.node == node.id and r.sample is None]
+        per_example: dict[str, set[str]] = {}
+        for example, record in records:
+            per_example.setdefault(example, set()).add(repr(record.output))
+        stats[node.id] = {"runs": len(records), "errors": sum(1 for _, r in records if r.error),
+                          "distinct_outputs_per_example": {k: len(v) for k, v in sorted(per_example.items())}}
+    return stats
+
+
+def critique_request(*, task: Task, plan: Plan, score: PlanScore, outcomes: list[Outcome],
+                     examples: list[Example], history: list[dict[str, Any]], iteration: int,
+                     policy: Policy) -> TeacherRequest:
+    by_example: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        by_example.setdefault(outcome.example, []).append(outcome)
+    payload = {
+        "task": {"name": task.name, "description": task.description,
+                 "inputs": {k: v.model_dump() for k, v in task.inputs.items()}, "output_type": task.output_type},
+        "iteration": iteration,
+        "plan_yaml": dumps_yaml(plan),
+        "score": score.summary(),
+        "examples": [{"id": e.id, "input": e.input, "answer": e.answer,
+                      "samples": [{"sample": o.sample, "correct": o.correct, "output": o.output, "error": o.error,
+                                   "nodes": [_node_view(r) for r in o.trace]}
+                                  for o in by_example.get(e.id, [])]} for e in examples],
+        "node_stats": node_stats(plan, outcomes),
+        "history": history[-12:],
+        "sandbox": {"policy": policy.name, "allowed_imports": list(policy.allowed_imports)},
+    }
+    return TeacherRequest(kind="critique", instructions=CRITIQUE_INSTRUCTIONS,
+                          response_schema=CritiqueReply.model_json_schema(), payload=payload)

@@ -1,0 +1,108 @@
+"""What a compile starts from: the task file (inputs, output, optional seed plan) and its examples."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sgde.runtime.errors import PlanError
+from sgde.runtime.plan import InputSpec, Plan
+from sgde.runtime.plan_io import load_plan, parse_plan
+
+from .errors import CompileError
+
+DEFAULT_SYSTEM = ("Solve the problem step by step. Finish with a last line of the form 'Answer: <number>', "
+                  "the number written with digits only.")
+
+
+class Task(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sgde_task: Literal[1] = 1
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+    description: str = ""
+    inputs: dict[str, InputSpec]
+    output_type: Literal["number", "integer", "string", "any"] = "number"
+    seed_plan: str | None = Field(None, description="path of the task's own seed plan, relative to the task file")
+    system: str = Field(DEFAULT_SYSTEM, description="system prompt of the single-node seed plan")
+    max_tokens: int = Field(384, ge=16, le=4096, description="token budget of the single-node seed plan")
+
+
+class Example(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    input: dict[str, Any]
+    answer: float
+
+
+def load_task(path: str | Path) -> Task:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return Task.model_validate(data)
+    except OSError as exc:
+        raise CompileError(f"cannot read task file {path}: {exc.strerror}", field="task") from None
+    except yaml.YAMLError as exc:
+        raise CompileError(f"task file {path} is not YAML: {exc}", field="task") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise CompileError(f"task file {path}: {err['msg']}",
+                           field=".".join(str(p) for p in err["loc"]) or "task") from None
+
+
+def seed_plan(task: Task, task_path: str | Path) -> Plan:
+    """The task's own plan, or one student node that reads every input and answers."""
+    if task.seed_plan:
+        try:
+            return load_plan(Path(task_path).parent / task.seed_plan)
+        except PlanError as exc:
+            raise CompileError(f"seed plan: {exc}", field="seed_plan") from None
+    user = "\n\n".join(f"{{{name}}}" for name in task.inputs)
+    return parse_plan({
+        "name": task.name, "description": task.description or f"{task.name}: the student answers directly.",
+        "inputs": {k: v.model_dump() for k, v in task.inputs.items()},
+        "output": {"from": "answer", "type": task.output_type},
+        "nodes": [{"id": "answer", "kind": "llm", "reads": list(task.inputs), "system": task.system, "user": user,
+                   "sampling": {"temperature": 0.0, "max_tokens": task.max_tokens},
+                   "parser": {"kind": "number", "pick": "last"}}],
+    })
+
+
+def load_examples(path: str | Path, task: Task, m: int | None = None) -> list[Example]:
+    """The first m examples of a JSONL file ({id, input, answer}); errors name the line and field."""
+    path = Path(path)
+    examples: list[Example] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise CompileError(f"cannot read examples {path}: {exc.strerror}", field="examples") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            example = Example.model_validate({"id": raw.get("id", f"line-{number}"), "input": raw["input"],
+                                              "answer": raw["answer"]})
+        except (json.JSONDecodeError, KeyError, AttributeError, ValidationError) as exc:
+            raise CompileError(f"{path} line {number}: not an example {{id, input, answer}}: {exc}",
+                               field="examples") from None
+        missing = sorted(set(task.inputs) - set(example.input))
+        if missing:
+            raise CompileError(f"{path} line {number}: input lacks {missing}", field="examples")
+        examples.append(example)
+        if m is not None and len(examples) == m:
+            break
+    if not examples or (m is not None and len(examples) < m):
+        raise CompileError(f"{path} has {len(examples)} examples, {m} asked for", field="examples")
+    return examples
+
+
+def examples_sha256(examples: list[Example]) -> str:
+    text = json.dumps([e.model_dump(mode="json") for e in examples], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,77 @@
+"""A file-drop teacher: `command:python -m sgde.compiler.teachers.relay --dir DIR`.
+
+Each request is written to DIR/request-N.json; the answer is awaited in
+DIR/response-N.json (written by a person, or by an agent watching the folder)
+and printed. `--check DIR/response-N.json` validates an answer against its
+request's schema before it is dropped in, so a slip costs no teacher call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def _next_index(folder: Path) -> int:
+    return len(list(folder.glob("request-*.json"))) + 1
+
+
+def relay(folder: Path, timeout_s: float, poll_s: float = 0.5) -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    request = sys.stdin.read()
+    index = _next_index(folder)
+    tmp = folder / f".request-{index}.tmp"
+    tmp.write_text(request, encoding="utf-8")
+    tmp.replace(folder / f"request-{index}.json")
+    response = folder / f"response-{index}.json"
+    print(f"relay: waiting for {response}", file=sys.stderr)
+    deadline = time.monotonic() + timeout_s
+    while not response.exists():
+        if time.monotonic() > deadline:
+            print(f"relay: no {response} within {timeout_s:g} s", file=sys.stderr)
+            return 3
+        time.sleep(poll_s)
+    time.sleep(poll_s)  # let a writer that does not rename finish
+    sys.stdout.write(response.read_text(encoding="utf-8"))
+    return 0
+
+
+def check(response_path: Path) -> int:
+    import jsonschema
+
+    request_path = response_path.with_name(response_path.name.replace("response-", "request-"))
+    request = json.loads(request_path.read_text(encoding="utf-8"))
+    try:
+        answer = json.loads(response_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        print(f"not JSON: {exc}")
+        return 1
+    answer = answer.get("response", answer) if isinstance(answer, dict) and set(answer) <= {"response", "usage"} \
+        else answer
+    errors = sorted(jsonschema.Draft202012Validator(request["response_schema"]).iter_errors(answer),
+                    key=lambda e: list(e.absolute_path))
+    for error in errors[:10]:
+        print(f"{'/'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message[:300]}")
+    print("ok" if not errors else f"{len(errors)} schema errors")
+    return 1 if errors else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, help="folder for request-N.json / response-N.json")
+    parser.add_argument("--timeout", type=float, default=float(os.environ.get("SGDE_RELAY_TIMEOUT", 3600)))
+    parser.add_argument("--check", type=Path, help="validate a response file against its request's schema")
+    args = parser.parse_args()
+    if args.check:
+        raise SystemExit(check(args.check))
+    if not args.dir:
+        parser.error("--dir is required")
+    raise SystemExit(relay(args.dir, args.timeout))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""The SGDe loop end to end on a toy task: the real tiny student, a scripted `command:` teacher
+(real subprocesses), the real sandbox, real hypothesis.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sgde.compiler.errors import CompileError, ReplayMismatch
+from sgde.compiler.loop import CompileOptions, run_compile
+from sgde.compiler.task import load_examples, load_task, seed_plan
+from sgde.compiler.teachers import make_teacher
+from sgde.runtime.plan import CodeNode
+from sgde.runtime.plan_io import load_plan
+from sgde.runtime.policy import load_policy
+from sgde.runtime.sandbox import make_backend
+
+FIXTURES = Path(__file__).parent / "fixtures" / "compile"
+TASK = FIXTURES / "arith_task.yaml"
+EXAMPLES = FIXTURES / "arith_examples.jsonl"
+TEACHER = f"command:{sys.executable} {FIXTURES / 'scripted_teacher.py'}"
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture
+def sandboxes():
+    backends = {"restricted": make_backend("restricted")}
+    yield backends
+    for backend in backends.values():
+        backend.close()
+
+
+def _compile(tmp_path, student, sandboxes, *, teacher=TEACHER, run_dir="run", resume=False, **options):
+    task = load_task(TASK)
+    return run_compile(task=task, seed=seed_plan(task, TASK), examples=load_examples(EXAMPLES, task, 3),
+                       teacher=make_teacher(teacher), student=student, policy=load_policy("default"),
+                       sandboxes=sandboxes, run_dir=tmp_path / run_dir, resume=resume,
+                       options=CompileOptions(**options))
+
+
+def test_loop_rejects_every_bad_edit_with_its_reason_and_never_a_worse_plan(tmp_path, tiny_student, sandboxes):
+    result = _compile(tmp_path, tiny_student, sandboxes)
+    state = result.state
+    assert state.stop.startswith("converged")
+    assert state.teacher_calls == 2
+    rejected = {(e["iteration"], e["candidate"]): e["reason"] for e in state.history if e["event"] == "rejected"}
+    accepted = [(e["iteration"], e["candidate"]) for e in state.history if e["event"] == "accepted"]
+    assert accepted == [(1, 3), (2, 2)]
+    assert "static audit refused" in rejected[1, 1] and "'os'" in rejected[1, 1]
+    assert "invariant" in rejected[1, 2] and "output['answer'] >= 0" in rejected[1, 2]
+    assert "not better" in rejected[2, 1]
+    # the score never goes down, and each accepted step went up
+    correct = [row["correct"] for row in state.scores]
+    assert correct == sorted(correct) and correct[-1] == 3 * 2 and len(set(correct)) == len(correct)
+    answer = result.plan.node("answer")
+    assert isinstance(answer, CodeNode) and answer.properties is not None and "plus" in answer.source
+    assert result.plan.provenance.teacher == TEACHER
+    assert [row["iteration"] for row in result.plan.provenance.score_history] == [0, 1, 2]
+
+
+def test_cli_compile_writes_plan_report_transcript_and_replays_byte_identically(tmp_path, tiny_model_path):
+    def sgde(*args):
+        return subprocess.run([sys.executable, "-m", "sgde.compiler.cli", *args], capture_output=True, text=True,
+                              timeout=600, cwd=tmp_path)
+
+    common = ["compile", str(TASK), "--examples", str(EXAMPLES), "--m", "3", "--model", str(tiny_model_path)]
+    first = sgde(*common, "--teacher", TEACHER, "--out", "plan.yaml", "--transcript", "t.jsonl")
+    assert first.returncode == 0, first.stderr
+    report = (tmp_path / "plan.report.md").read_text()
+    assert "static audit refused" in report and "| accepted |" in report and "converged" in report
+    calls = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
+    assert [c["call"] for c in calls] == [1, 2] and all(c["teacher"] == TEACHER for c in calls)
+    plan = load_plan(tmp_path / "plan.yaml")
+    assert sgde("validate", "plan.yaml").returncode == 0
+
+    again = sgde(*common, "--teacher", "replay:t.jsonl", "--out", "replayed.yaml")
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "replayed.yaml").read_bytes() == (tmp_path / "plan.yaml").read_bytes()
+    assert load_plan(tmp_path / "replayed.yaml").provenance.teacher == plan.provenance.teacher
+
+    # the compiled plan runs with no teacher at all
+    ran = sgde("run", "plan.yaml", "--input", "question=What is 31 minus 45?")
+    assert ran.returncode == 0 and json.loads(ran.stdout) == {"ok": True, "output": -14}
+
+
+def test_replay_of_a_different_compile_shows_the_difference(tmp_path, tiny_student, sandboxes):
+    _compile(tmp_path, tiny_student, sandboxes, max_teacher_calls=1)
+    transcript = tmp_path / "run" / "transcript.jsonl"
+    with pytest.raises(ReplayMismatch) as caught:  # another seed: the request's plan traces still match,
+        _compile(tmp_path, tiny_student, sandboxes, teacher=f"replay:{transcript}", run_dir="other",
+                 max_teacher_calls=1, samples=3)  # but the score's total differs
+    assert caught.value.value == 1
+    assert "--- recorded" in caught.value.message and '"total": 6' in caught.value.message
+    assert '"total": 9' in caught.value.message
+
+
+def test_a_run_dir_is_never_overwritten_without_resume(tmp_path, tiny_student, sandboxes):
+    _compile(tmp_path, tiny_student, sandboxes, max_teacher_calls=0)
+    with pytest.raises(CompileError) as caught:
+        _compile(tmp_path, tiny_student, sandboxes, max_teacher_calls=0)
+    assert caught.value.field == "run_dir" and "--resume" in caught.value.message
+
+
+def test_malformed_replies_are_rejected_with_the_field_and_the_compile_goes_on(tmp_path, tiny_student, sandboxes,
+                                                                               monkeypatch):
+    monkeypatch.setenv("SCRIPTED_TEACHER_MODE", "malformed")
+    result = _compile(tmp_path, tiny_student, sandboxes, max_teacher_calls=5, patience=2)
+    assert result.state.stop.startswith("stalled")
+    reasons = [e["reason"] for e in result.state.history if e["event"] == "reply_rejected"]
+    assert len(reasons) == 2 and all("critiques" in r and "edits" in r for r in reasons)
+    assert result.plan.node("answer").kind == "llm"  # the seed plan stands
+
+
+def test_budget_stops_are_named(tmp_path, tiny_student, sandboxes):
+    result = _compile(tmp_path, tiny_student, sandboxes, max_teacher_calls=1)
+    assert result.state.stop == "budget: 1 teacher calls used"
+    assert "budget" in result.plan.provenance.notes
+
+
+def test_killed_compile_resumes_without_repeating_a_teacher_call(tmp_path, tiny_model_path):
+    log = tmp_path / "answered.log"
+    env = {**os.environ, "SCRIPTED_TEACHER_LOG": str(log), "SCRIPTED_TEACHER_KILL_AFTER": "2",
+           "SCRIPTED_TEACHER_TRANSCRIPT": str(tmp_path / "run" / "transcript.jsonl")}
+    args = [sys.executable, "-m", "sgde.compiler.cli", "compile", str(TASK), "--examples", str(EXAMPLES),
+            "--model", str(tiny_model_path), "--teacher", TEACHER, "--out", "plan.yaml", "--run-dir", "run"]
+    killed = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+    assert killed.returncode == -9, killed.stderr
+    assert not (tmp_path / "plan.yaml").exists()
+    checkpoints = sorted((tmp_path / "run").glob("checkpoint-*.json"))
+    # killed between recording answer 2 and finishing iteration 2
+    assert json.loads(checkpoints[-1].read_text())["teacher_calls"] == 1
+    assert len((tmp_path / "run" / "transcript.jsonl").read_text().splitlines()) == 2
+
+    env.pop("SCRIPTED_TEACHER_KILL_AFTER")
+    resumed = subprocess.run(args + ["--resume"], capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming at iteration 1" in resumed.stderr
+    answered = log.read_text().split()
+    assert len(answered) == 2 and len(set(answered)) == 2  # no request was answered twice
+    plan = yaml.safe_load((tmp_path / "plan.yaml").read_text())
+    assert plan["provenance"]["notes"].endswith("converged: every example passes in every sample")

@@ -1,0 +1,213 @@
+"""The compiler's parts without a model: edits, the static audit, property tests, teachers' protocols."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from sgde.compiler.audit import audit_expression, audit_source
+from sgde.compiler.edits import Candidate, CritiqueReply, EditRejected, apply_candidate
+from sgde.compiler.errors import (CodeRejected, ReplayMismatch, TeacherError, TeacherProtocolError,
+                                  TeacherReplyInvalid, TeacherUnavailable)
+from sgde.compiler.properties import check_properties
+from sgde.compiler.teachers import (TeacherRequest, TranscriptTeacher, load_transcript, make_teacher,
+                                    validate_reply)
+from sgde.compiler.teachers.command import CommandTeacher
+from sgde.runtime.plan import Properties
+from sgde.runtime.plan_io import parse_plan
+from sgde.runtime.policy import load_policy
+from sgde.runtime.sandbox import make_backend
+
+SEED = {
+    "name": "t", "inputs": {"question": {"type": "string"}}, "output": {"from": "answer", "type": "number"},
+    "nodes": [{"id": "answer", "kind": "llm", "reads": ["question"], "user": "{question}",
+               "parser": {"kind": "number"}}],
+}
+ADD = "def run(inputs):\n    return {'sum': inputs['pair']['a'] + inputs['pair']['b']}\n"
+PAIR = {"pair": {"type": "object", "fields": {"a": {"type": "integer", "min": -10**12, "max": 10**12},
+                                               "b": {"type": "integer", "min": -10**12, "max": 10**12}}}}
+
+
+@pytest.fixture(scope="module")
+def backend():
+    sandbox = make_backend("restricted")
+    yield sandbox
+    sandbox.close()
+
+
+def candidate(*edits):
+    return Candidate.model_validate({"rationale": "test", "edits": list(edits)})
+
+
+# --- edits ----------------------------------------------------------------------------
+
+def test_offload_and_consensus_and_insert_apply_to_a_valid_plan():
+    plan = parse_plan(SEED)
+    split = apply_candidate(plan, candidate(
+        {"op": "insert_node", "node": {"id": "extract", "kind": "llm", "reads": ["question"], "user": "{question}",
+                                       "parser": {"kind": "json", "schema": {"type": "object"}},
+                                       "grammar": {"from_json_schema": True}}},
+        {"op": "replace_node", "node": {"id": "answer", "kind": "code", "reads": ["extract"], "source": ADD},
+         "properties": {"inputs": {"extract": PAIR["pair"]}}},
+        {"op": "set_output", "from": "answer.sum"},
+        {"op": "wrap_consensus", "node": "extract", "n": 3, "aggregator": {"kind": "majority"}}))
+    assert [n.id for n in split.nodes] == ["extract", "answer"]
+    assert split.node("extract").kind == "consensus" and split.node("extract").child.sampling.temperature == 0.7
+    assert split.node("answer").properties.inputs["extract"].type == "object"
+    assert split.output.source == "answer.sum"
+
+
+@pytest.mark.parametrize("edits, where", [
+    ([{"op": "rewrite_prompt", "node": "nope", "system": "x"}], "no node 'nope'"),
+    ([{"op": "remove_node", "node": "answer"}], "still read by ['the plan output']"),
+    ([{"op": "rewrite_prompt", "node": "answer", "user": "{other}"}], "does not read"),
+    ([{"op": "insert_node", "node": {"id": "answer", "kind": "llm", "reads": [], "user": "x"}}], "replace_node"),
+    ([{"op": "replace_node", "node": {"id": "answer", "kind": "code", "reads": ["question"], "source": ADD}}],
+     "needs properties"),
+])
+def test_bad_edits_are_rejected_naming_the_edit(edits, where):
+    with pytest.raises(EditRejected) as caught:
+        apply_candidate(parse_plan(SEED), candidate(*edits))
+    assert where in caught.value.message and caught.value.node in ("answer", "nope")
+
+
+def test_reply_validation_names_the_field():
+    with pytest.raises(TeacherReplyInvalid) as caught:
+        validate_reply({"critiques": [], "candidates": [{"rationale": "r", "edits": [{"op": "explode"}]}]},
+                       CritiqueReply)
+    assert caught.value.field.startswith("candidates.0.edits.0")
+
+
+# --- the static audit ------------------------------------------------------------------
+
+@pytest.mark.parametrize("source, rule", [
+    ("import os\ndef run(inputs):\n    return {}\n", "import of 'os'"),
+    ("def run(inputs):\n    return {'x': ().__class__}\n", "'__class__'"),
+    ("def run(inputs):\n    return {'x': eval('1')}\n", "'eval'"),
+    ("class A:\n    pass\ndef run(inputs):\n    return {}\n", "ClassDef"),
+    ("def run(inputs):\n    with open('f') as f:\n        return {}\n", "With"),
+    ("def helper(inputs):\n    return {}\n", "no top-level function run()"),
+    ("def run(inputs:\n", "syntax error"),
+])
+def test_audit_refuses_with_the_line_and_rule(source, rule):
+    with pytest.raises(CodeRejected) as caught:
+        audit_source(source, allowed_imports=("math", "re"), node="n")
+    assert rule in caught.value.message and caught.value.node == "n" and "line" in caught.value.message
+
+
+def test_audit_passes_plain_code_and_keeps_bandit_low_findings():
+    report = audit_source("import random\ndef run(inputs):\n    assert inputs\n    return {'x': random.random()}\n",
+                          allowed_imports=("random",), node="n")
+    assert {f.rule for f in report.findings} >= {"B101", "B311"} and not report.blocking
+
+
+def test_audit_of_invariants_allows_expressions_only():
+    audit_expression("output['x'] >= inputs['a']", node="n")
+    with pytest.raises(CodeRejected):
+        audit_expression("__import__('os').system('x')", node="n")
+
+
+# --- property tests ----------------------------------------------------------------------
+
+def test_properties_pass_for_correct_code_and_are_deterministic(backend):
+    props = Properties.model_validate({"inputs": PAIR, "invariants": [
+        "output['sum'] - inputs['pair']['b'] == inputs['pair']['a']"],
+        "examples": [{"inputs": {"pair": {"a": 2, "b": 3}}, "output": {"sum": 5}}], "max_examples": 30})
+    first = check_properties(ADD, props, reads=["pair"], backend=backend, policy=load_policy("default"), node="n")
+    assert first == check_properties(ADD, props, reads=["pair"], backend=backend, policy=load_policy("default"),
+                                     node="n") == 30
+
+
+@pytest.mark.parametrize("spec, field, words", [
+    ({"inputs": PAIR, "invariants": ["output['sum'] > inputs['pair']['a']"]}, "properties.invariants", "is false"),
+    ({"inputs": PAIR, "examples": [{"inputs": {"pair": {"a": 1, "b": 1}}, "output": {"sum": 3}}]},
+     "properties.examples", "expected"),
+    ({"inputs": {"other": {"type": "integer", "min": 0, "max": 1}}}, "properties.inputs", "one strategy per read"),
+    ({"inputs": {"pair": {"type": "integer", "min": 0, "max": 1}}}, "source", "failed"),
+    ({"inputs": PAIR, "invariants": ["[x for x in ().__class__.__bases__]"]}, "properties.invariants", "refused"),
+])
+def test_property_failures_reject_the_code_with_the_reason(backend, spec, field, words):
+    with pytest.raises(CodeRejected) as caught:
+        check_properties(ADD, Properties.model_validate(spec), reads=["pair"], backend=backend,
+                         policy=load_policy("default"), node="n")
+    assert caught.value.field == field and words in caught.value.message
+
+
+def test_a_runaway_program_is_stopped_by_the_sandbox_not_the_test(backend):
+    props = Properties.model_validate({"inputs": PAIR, "max_examples": 3})
+    with pytest.raises(CodeRejected) as caught:
+        check_properties("def run(inputs):\n    while True:\n        pass\n", props, reads=["pair"],
+                         backend=backend, policy=load_policy("strict"), node="n")
+    assert "cpu_seconds" in caught.value.message or "wall_seconds" in caught.value.message
+
+
+# --- teachers: command, transcript, spec -----------------------------------------------
+
+REQUEST = TeacherRequest(kind="critique", instructions="do it", response_schema={"type": "object"},
+                         payload={"x": 1})
+
+
+def script(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "teacher.py"
+    path.write_text("import json, sys\nrequest = json.load(sys.stdin)\n" + body)
+    return f"{sys.executable} {path}"
+
+
+def test_command_teacher_round_trip_and_usage_wrapper(tmp_path):
+    teacher = CommandTeacher(script(tmp_path, "print(json.dumps({'response': {'echo': request['payload']['x']},"
+                                              " 'usage': {'input_tokens': 7, 'usd': 0.5}}))"))
+    reply = teacher.ask(REQUEST)
+    assert reply.data == {"echo": 1} and reply.usage.input_tokens == 7 and reply.usage.usd == 0.5
+
+
+@pytest.mark.parametrize("body, error, words", [
+    ("sys.exit(3)", TeacherProtocolError, "status 3"),
+    ("print('not json')", TeacherProtocolError, "did not print JSON"),
+    ("print('[1, 2]')", TeacherProtocolError, "not a JSON object"),
+])
+def test_command_teacher_errors_are_typed(tmp_path, body, error, words):
+    with pytest.raises(error) as caught:
+        CommandTeacher(script(tmp_path, body)).ask(REQUEST)
+    assert words in caught.value.message
+
+
+def test_command_teacher_timeout_and_missing_program(tmp_path):
+    with pytest.raises(TeacherUnavailable, match="within 0.5 s"):
+        CommandTeacher(script(tmp_path, "import time\ntime.sleep(5)"), timeout_s=0.5).ask(REQUEST)
+    with pytest.raises(TeacherUnavailable, match="not found"):
+        CommandTeacher("/nonexistent/teacher").ask(REQUEST)
+
+
+def test_transcript_records_replays_and_shows_a_difference(tmp_path):
+    live = CommandTeacher(script(tmp_path, "print(json.dumps({'n': request['payload']['x']}))"))
+    recorder = TranscriptTeacher([], live=live, record_to=tmp_path / "t.jsonl")
+    assert recorder.ask(REQUEST).data == {"n": 1}
+    recorder.close()
+    # a kill mid-write leaves a torn line: it is dropped, never misread
+    with open(tmp_path / "t.jsonl", "a") as handle:
+        handle.write('{"call": 2, "requ')
+    replay = make_teacher(f"replay:{tmp_path / 't.jsonl'}")
+    assert replay.ask(REQUEST).data == {"n": 1}
+    with pytest.raises(ReplayMismatch, match="ends after 1 calls"):
+        replay.ask(REQUEST)
+    other = make_teacher(f"replay:{tmp_path / 't.jsonl'}")
+    with pytest.raises(ReplayMismatch) as caught:
+        other.ask(REQUEST.model_copy(update={"payload": {"x": 2}}))
+    assert '-  "x": 1' in caught.value.message and '+  "x": 2' in caught.value.message
+    assert len(load_transcript(tmp_path / "t.jsonl")) == 1
+
+
+@pytest.mark.parametrize("spec", ["nope", "ftp:x", "command:"])
+def test_bad_teacher_specs_name_the_field(spec):
+    with pytest.raises(TeacherError) as caught:
+        make_teacher(spec)
+    assert caught.value.field == "teacher"
+
+
+def test_the_response_schema_is_plain_json_schema():
+    schema = CritiqueReply.model_json_schema()
+    json.dumps(schema)
+    assert {"critiques", "candidates"} <= set(schema["properties"])
