@@ -1,4 +1,4 @@
-"""The `sgde` console script: the runtime's commands, plus the compiler's as they land.
+"""The `sgde` console script: the runtime's commands, plus the compiler's (compile, family, eval).
 
 It lives in the compiler because the compiler may import the runtime, never
 the reverse.
@@ -7,6 +7,13 @@ the reverse.
 from __future__ import annotations
 
 from sgde.runtime.cli import app
+
+from .cli_compile import compile_command
+from .cli_family import eval_command, family_app
+
+app.add_typer(family_app, name="family")
+app.command("eval")(eval_command)
+app.command("compile")(compile_command)
 
 __all__ = ["app", "main"]
 

@@ -115,7 +115,7 @@ class CritiqueReply(BaseModel):
     """The teacher's answer to a critique request."""
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    critiques: list[Critique] = Field(description="per-node critiques of the traces")
+    critiques: list[Critique] = Field(max_length=8, description="per-node critiques of the traces")
     candidates: list[Candidate] = Field(max_length=3, description="up to 3 alternative candidates, best first")
 
 

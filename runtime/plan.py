@@ -369,8 +369,11 @@ class Plan(_Model):
         return any(not isinstance(node, CodeNode) for node in self.nodes)
 
     def content_hash(self) -> str:
-        """SHA-256 of the plan's canonical JSON: what a reviewer signs off on."""
+        """SHA-256 of the plan's canonical JSON: what a reviewer signs off on.
+
+        Unset optional fields are left out, so a newer sgde that adds an optional
+        field does not change the hash of a plan that does not use it."""
         import json
-        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True,
+        canonical = json.dumps(self.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=True,
                                separators=(",", ":"), ensure_ascii=False)
         return sha256_text(canonical)

@@ -147,3 +147,29 @@ def test_killed_compile_resumes_without_repeating_a_teacher_call(tmp_path, tiny_
     assert len(answered) == 2 and len(set(answered)) == 2  # no request was answered twice
     plan = yaml.safe_load((tmp_path / "plan.yaml").read_text())
     assert plan["provenance"]["notes"].endswith("converged: every example passes in every sample")
+
+
+def test_local_teacher_compile_of_a_family_runs_to_the_end(tmp_path, tiny_model_path):
+    """The tiny model teaches itself: its edits are poor, but the loop must take them, verify,
+    reject or accept, and finish with a plan and a named stop."""
+    family = Path(__file__).resolve().parent.parent / "examples" / "families" / "gsmhard-0230.yaml"
+    task = Path(__file__).resolve().parent.parent / "examples" / "gsmhard" / "task.yaml"
+    sample = subprocess.run([sys.executable, "-m", "sgde.compiler.cli", "family", "sample", str(family), "--n", "3",
+                             "--seed", "1"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert sample.returncode == 0, sample.stderr
+    (tmp_path / "train.jsonl").write_text(sample.stdout)
+    done = subprocess.run(
+        [sys.executable, "-m", "sgde.compiler.cli", "compile", str(task), "--examples", "train.jsonl", "--m", "3",
+         "--teacher", f"local:{tiny_model_path}", "--model", str(tiny_model_path), "--out", "plan.yaml",
+         "--max-teacher-calls", "1", "--samples", "1"],
+        capture_output=True, text=True, timeout=1800, cwd=tmp_path,
+        env={**os.environ, "SGDE_TEACHER_N_CTX": "8192", "SGDE_TEACHER_MAX_TOKENS": "384"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    plan = load_plan(tmp_path / "plan.yaml")
+    assert plan.provenance.teacher == f"local:{tiny_model_path}"
+    assert plan.provenance.notes.split("; ")[-1].startswith(("budget", "stalled", "converged"))
+    calls = [json.loads(line) for line in (tmp_path / "plan.run" / "transcript.jsonl").read_text().splitlines()]
+    assert len(calls) == 1 and calls[0]["request"]["kind"] == "critique"
+    assert calls[0]["reply"]["usage"]["output_tokens"] <= 384
+    report = (tmp_path / "plan.report.md").read_text()
+    assert "## Score per iteration" in report

@@ -18,7 +18,9 @@ from ..errors import TeacherProtocolError, TeacherUnavailable
 from .base import Teacher, TeacherReply, TeacherRequest, TeacherUsage
 
 DEFAULT_N_CTX = 16384
-PAYLOAD_CHARS = 24000  # keeps prompt + reply inside the context of a small teacher
+DEFAULT_MAX_TOKENS = 4096
+_CHARS_PER_TOKEN = 3  # JSON is token-dense; a conservative guess keeps prompt + reply inside the context
+_INSTRUCTION_TOKENS = 1500
 
 
 _SCALAR = {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
@@ -44,15 +46,16 @@ def grammar_schema(schema):
 
 
 class LocalTeacher(Teacher):
-    def __init__(self, model: str, *, n_ctx: int | None = None, max_tokens: int = 2048) -> None:
+    def __init__(self, model: str, *, n_ctx: int | None = None, max_tokens: int | None = None) -> None:
         from sgde.runtime.student.llama import LlamaStudent, json_schema_grammar
 
         self.spec = f"local:{model}"
         self._grammar_of = json_schema_grammar
-        self.max_tokens = max_tokens
+        self.max_tokens = max_tokens or int(os.environ.get("SGDE_TEACHER_MAX_TOKENS", DEFAULT_MAX_TOKENS))
+        n_ctx = n_ctx or int(os.environ.get("SGDE_TEACHER_N_CTX", DEFAULT_N_CTX))
+        self.payload_chars = max(2000, (n_ctx - self.max_tokens - _INSTRUCTION_TOKENS) * _CHARS_PER_TOKEN)
         try:
-            self._model = LlamaStudent(model, n_ctx=n_ctx or int(os.environ.get("SGDE_TEACHER_N_CTX",
-                                                                                DEFAULT_N_CTX)))
+            self._model = LlamaStudent(model, n_ctx=n_ctx)
         except SgdeError as exc:
             raise TeacherUnavailable(f"local teacher {model!r}: {exc.message}", field="teacher") from None
 
@@ -64,8 +67,8 @@ class LocalTeacher(Teacher):
             raise TeacherProtocolError(f"cannot constrain the local teacher to the response schema: {exc.message}",
                                        field="response_schema") from None
         payload = json.dumps(request.payload, indent=1, sort_keys=True, ensure_ascii=False)
-        if len(payload) > PAYLOAD_CHARS:
-            payload = payload[:PAYLOAD_CHARS] + "\n... (truncated)"
+        if len(payload) > self.payload_chars:
+            payload = payload[:self.payload_chars] + "\n... (truncated to fit the context)"
         system = request.instructions + "\nReply with one JSON object that fits the response schema."
         try:
             generation = self._model.generate(system, payload, Sampling(temperature=0.0, max_tokens=self.max_tokens),

@@ -2,8 +2,8 @@
 
 Each request is written to DIR/request-N.json; the answer is awaited in
 DIR/response-N.json (written by a person, or by an agent watching the folder)
-and printed. `--check DIR/response-N.json` validates an answer against its
-request's schema before it is dropped in, so a slip costs no teacher call.
+and printed. `--check DIR/draft-response-N.json` validates an answer against
+request N's schema before it is moved into place, so a slip costs no call.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -43,7 +44,11 @@ def relay(folder: Path, timeout_s: float, poll_s: float = 0.5) -> int:
 def check(response_path: Path) -> int:
     import jsonschema
 
-    request_path = response_path.with_name(response_path.name.replace("response-", "request-"))
+    number = re.search(r"response-(\d+)", response_path.name)
+    if number is None:
+        print(f"{response_path.name}: the name must contain response-N (N: the request's number)")
+        return 2
+    request_path = response_path.with_name(f"request-{number.group(1)}.json")
     request = json.loads(request_path.read_text(encoding="utf-8"))
     try:
         answer = json.loads(response_path.read_text(encoding="utf-8"))

@@ -1,0 +1,152 @@
+"""`sgde family derive|sample` and `sgde eval`: make task families, draw variants, score a plan on them.
+
+Same contract as the runtime's commands: results as JSON on stdout, progress
+and messages on stderr; exit 0 ok, 1 the work itself failed (the teacher, a
+family that does not verify or sample), 2 bad usage or a bad file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from sgde.runtime.cli import _emit, _fail
+from sgde.runtime.errors import InputError, SgdeError
+
+family_app = typer.Typer(no_args_is_help=True, help="Task families: derive one from a dataset record, draw variants.")
+
+
+def _find_record(path: Path, record_id: str) -> dict[str, Any]:
+    try:
+        handle = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}", field="data") from None
+    with handle:
+        for lineno, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{lineno}: not JSON ({exc.msg})", field="data") from None
+            if isinstance(row, dict) and row.get("id") == record_id:
+                return row
+    raise InputError(f"{path}: no record with id {record_id!r}", field="id")
+
+
+@family_app.command("derive")
+def family_derive(data: Path = typer.Argument(..., metavar="DATA.jsonl", help="dataset, one JSON record a line"),
+                  record_id: str = typer.Option(..., "--id", help="id of the record to derive from"),
+                  out: Path = typer.Option(..., "--out", help="family file to write (.yaml)"),
+                  teacher_spec: Optional[str] = typer.Option(
+                      None, "--teacher", envvar="SGDE_TEACHER",
+                      help="anthropic:MODEL, local:GGUF, command:CMD or replay:FILE (default: $SGDE_TEACHER)")) -> None:
+    """Ask a teacher to turn one record into a family, verify it against the record, and save it."""
+    from .families import derive_family, save_family
+    from .teachers import make_teacher
+
+    if not teacher_spec:
+        _fail("no teacher: give --teacher SPEC or set SGDE_TEACHER (anthropic:MODEL, local:GGUF, command:CMD, "
+              "replay:FILE)")
+    try:
+        record = _find_record(data, record_id)
+        teacher = make_teacher(teacher_spec)
+    except SgdeError as exc:
+        _fail(exc)
+    typer.echo(f"deriving a family from {record_id} with {teacher.spec}", err=True)
+    try:
+        family = derive_family(record, teacher, dataset_name=data.name)
+        save_family(family, out)
+    except SgdeError as exc:
+        _fail(exc, code=1)
+    except OSError as exc:
+        _fail(f"cannot write {out}: {exc}")
+    finally:
+        teacher.close()
+    usage = family.derived_by.usage.model_dump() if family.derived_by else {}
+    _emit({"family": family.id, "out": str(out), "params": sorted(family.params), "teacher": teacher.spec,
+           "usage": usage})
+
+
+@family_app.command("sample")
+def family_sample(family_path: Path = typer.Argument(..., metavar="FAMILY.yaml"),
+                  n: int = typer.Option(..., "--n", min=0, help="number of variants"),
+                  seed: int = typer.Option(0, "--seed", help="the same seed draws the same variants"),
+                  out: Optional[Path] = typer.Option(None, "--out", help="write the JSONL here instead of stdout")
+                  ) -> None:
+    """Draw N variants (answers recomputed in the sandbox); print them as JSONL: id, input, answer, params."""
+    from .errors import FamilyError
+    from .families import draw_variants, load_family
+    try:
+        family = load_family(family_path)
+    except SgdeError as exc:
+        _fail(exc)
+    try:
+        result = draw_variants(family, n, seed)
+    except FamilyError as exc:
+        _fail(exc, code=1)
+    except SgdeError as exc:  # the sandbox cannot run here
+        _fail(exc)
+    lines = "".join(v.model_dump_json() + "\n" for v in result.variants)
+    if out is None:
+        sys.stdout.write(lines)
+        sys.stdout.flush()
+    else:
+        try:
+            out.write_text(lines, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {out}: {exc}")
+    dropped = f", dropped {result.dropped}" if result.dropped else ""
+    typer.echo(f"{family.id}: {len(result.variants)} variants in {result.attempts} draws{dropped}", err=True)
+
+
+def eval_command(plan_path: Path = typer.Argument(..., metavar="PLAN", help="plan file (.yaml or .json)"),
+                 variants_path: Path = typer.Argument(..., metavar="VARIANTS.jsonl",
+                                                      help="id, input, answer per line (sgde family sample)"),
+                 model: Optional[str] = typer.Option(None, "--model", envvar="SGDE_MODEL",
+                                                     help="GGUF path or known model name"),
+                 policy: str = typer.Option("default", "--policy", help="deployment policy: name or YAML file"),
+                 items: bool = typer.Option(False, "--items", help="include every item's result"),
+                 limit: Optional[int] = typer.Option(None, "--limit", min=1, help="score only the first N")) -> None:
+    """Score a plan on variants; print one JSON object: accuracy, errors by type, time and tokens per item."""
+    from sgde.runtime.executor import Executor
+    from sgde.runtime.plan_io import load_plan
+
+    from .evaluate import evaluate, load_variants
+
+    student = executor = None
+    try:
+        plan = load_plan(plan_path)
+        executor = Executor(plan, policy=policy, plan_dir=plan_path.parent)
+        variants = load_variants(variants_path, check=executor.check_inputs)[:limit]
+        if plan.needs_student:  # loaded up front: a missing model is a usage error
+            from sgde.runtime.student.llama import LlamaStudent
+            student = LlamaStudent(model)
+            executor.close()
+            executor = Executor(plan, student=student, policy=policy, plan_dir=plan_path.parent)
+    except SgdeError as exc:
+        _close(executor, student)
+        _fail(exc)
+
+    def progress(index: int, item) -> None:
+        status = "correct" if item.correct else (item.error["type"] if item.error else "wrong")
+        typer.echo(f"[{index + 1}/{len(variants)}] {item.id}: {status} ({item.seconds:.2f} s)", err=True)
+
+    try:
+        report = evaluate(executor, variants, progress, model=student.model_name if student else None)
+    except SgdeError as exc:  # e.g. the model fails to load: nothing else would work either
+        _fail(exc)
+    finally:
+        _close(executor, student)
+    _emit(report.model_dump(mode="json", exclude=None if items else {"items"}))
+
+
+def _close(executor, student) -> None:
+    if executor is not None:
+        executor.close()
+    if student is not None:
+        student.close()
