@@ -52,6 +52,11 @@ class _Model(BaseModel):
 
 # --- models ----------------------------------------------------------------------
 
+#: whole numbers from here up are sometimes drawn round, so the words format applies
+ROUND_FROM = 1_000_000
+ROUND_RATE = 0.25
+
+
 class ParamSpec(_Model):
     """The domain of one number of the problem."""
 
@@ -104,10 +109,19 @@ class ParamSpec(_Model):
         return self
 
     def draw(self, rng: random.Random) -> int | float:
-        """Uniform over the domain's grid (integers, multiples, or steps of 10**-places)."""
+        """Uniform over the domain's grid (integers, multiples, or steps of 10**-places).
+
+        A large whole number is drawn round (two significant digits) one time in four, so that
+        "4.5 million" appears among the variants' formats and no parser can assume digits."""
         if self.type == "int":
             step = self.multiple_of or 1
-            return rng.randint(-(-self.min // step), self.max // step) * step
+            value = rng.randint(-(-self.min // step), self.max // step) * step
+            if self.multiple_of is None and abs(value) >= ROUND_FROM and rng.random() < ROUND_RATE:
+                unit = 10 ** (len(str(abs(value))) - 2)
+                rounded = round(value / unit) * unit
+                if self.min <= rounded <= self.max:
+                    value = rounded
+            return value
         scale = Decimal(10) ** self.places
         low = int((Decimal(repr(self.min)) * scale).to_integral_value(ROUND_CEILING))
         high = int((Decimal(repr(self.max)) * scale).to_integral_value(ROUND_FLOOR))
