@@ -27,7 +27,7 @@ from sgde.runtime.student import Student
 from .edits import CritiqueReply, EditRejected, apply_candidate, describe
 from .errors import CodeRejected, CompileError, TeacherReplyInvalid
 from .forward import Outcome, PlanScore, Scorer
-from .requests import critique_request
+from .requests import critique_request, failure_digest
 from .task import Example, Task, examples_sha256
 from .teachers import Teacher, TeacherUsage, TranscriptTeacher, load_transcript, validate_reply
 from .verify import verify_candidate
@@ -222,7 +222,7 @@ def _step(state: CompileState, *, task: Task, examples: list[Example], teacher: 
         entry["score"] = score.summary()
         entry["verified_code"] = [v.model_dump() for v in verdicts]
         if not score.better_than(state.score):
-            state.history.append({**entry, "event": "rejected",
+            state.history.append({**entry, "event": "rejected", "failures": failure_digest(outcomes),
                                   "reason": f"scored {score}, the current plan {state.score}: not better"})
             say(f"  candidate {index} rejected: {score} is not better than {state.score}")
             continue

@@ -67,12 +67,12 @@ def _clip(text: Any, limit: int) -> Any:
     return text
 
 
-def _node_view(record) -> dict[str, Any]:
+def _node_view(record, raw_limit: int = 1200) -> dict[str, Any]:
     view: dict[str, Any] = {"node": record.node, "kind": record.kind}
     if record.sample is not None:
         view["sample"] = record.sample
     if record.kind == "llm":
-        view["raw_text"] = _clip(record.raw_text, 1200)
+        view["raw_text"] = _clip(record.raw_text, raw_limit)
     view["output"] = _clip(record.output, 600) if isinstance(record.output, str) else record.output
     if record.error:
         view["error"] = {k: _clip(v, 400) for k, v in record.error.items() if k in ("type", "message", "limit")}
@@ -81,6 +81,21 @@ def _node_view(record) -> dict[str, Any]:
     if record.tokens_out:
         view["tokens_out"] = record.tokens_out
     return view
+
+
+def failure_digest(outcomes: list[Outcome], limit: int = 2) -> list[dict[str, Any]]:
+    """The first failing (example, sample) pairs of a rejected candidate, so the teacher sees why it lost."""
+    digest = []
+    for outcome in outcomes:
+        if outcome.correct:
+            continue
+        digest.append({"example": outcome.example, "sample": outcome.sample, "output": outcome.output,
+                       "error": None if outcome.error is None else
+                       {k: _clip(v, 300) for k, v in outcome.error.items() if k in ("type", "message", "node")},
+                       "nodes": [_node_view(r, raw_limit=300) for r in outcome.trace]})
+        if len(digest) == limit:
+            break
+    return digest
 
 
 def node_stats(plan: Plan, outcomes: list[Outcome]) -> dict[str, Any]:
