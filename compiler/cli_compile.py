@@ -36,6 +36,7 @@ def compile_command(
     from sgde.runtime.policy import load_policy
     from sgde.runtime.sandbox import make_backend
     from sgde.runtime.student.llama import LlamaStudent
+    from sgde.runtime.student.models import sha256_file
 
     from .loop import CompileOptions, run_compile
     from .report import render_report
@@ -58,6 +59,9 @@ def compile_command(
         policy = load_policy(policy_name)
         teacher = make_teacher(teacher_spec)
         student = LlamaStudent(model)
+        if student.model_sha256 is None:  # a GGUF given by path: the plan's provenance still names its hash
+            say(f"hashing {student.model_path.name} for the plan's provenance")
+            student.model_sha256 = sha256_file(student.model_path)
         sandboxes = {"restricted": make_backend("restricted")}
         result = run_compile(task=task, seed=plan, examples=train, teacher=teacher, student=student, policy=policy,
                              sandboxes=sandboxes, run_dir=run_dir, resume=resume,

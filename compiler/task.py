@@ -87,7 +87,9 @@ def load_examples(path: str | Path, task: Task, m: int | None = None) -> list[Ex
             continue
         try:
             raw = json.loads(line)
-            example = Example.model_validate({"id": raw.get("id", f"line-{number}"), "input": raw["input"],
+            # keys the task does not take (ids, params) are ignored, as `sgde run --input-file` does
+            inputs = {k: v for k, v in raw["input"].items() if k in task.inputs}
+            example = Example.model_validate({"id": raw.get("id", f"line-{number}"), "input": inputs,
                                               "answer": raw["answer"]})
         except (json.JSONDecodeError, KeyError, AttributeError, ValidationError) as exc:
             raise CompileError(f"{path} line {number}: not an example {{id, input, answer}}: {exc}",

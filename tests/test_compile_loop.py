@@ -125,6 +125,15 @@ def test_budget_stops_are_named(tmp_path, tiny_student, sandboxes):
     assert "budget" in result.plan.provenance.notes
 
 
+def test_usd_budget_stops_the_compile_and_is_reported(tmp_path, tiny_student, sandboxes, monkeypatch):
+    monkeypatch.setenv("SCRIPTED_TEACHER_USD", "0.75")
+    result = _compile(tmp_path, tiny_student, sandboxes, max_usd=0.5)
+    assert result.state.stop == "budget: USD 0.7500 of 0.5 spent"
+    assert result.state.teacher_calls == 1 and result.state.usage.input_tokens == 1000
+    from sgde.compiler.report import render_report
+    assert "USD: 0.7500" in render_report(result)
+
+
 def test_killed_compile_resumes_without_repeating_a_teacher_call(tmp_path, tiny_model_path):
     log = tmp_path / "answered.log"
     env = {**os.environ, "SCRIPTED_TEACHER_LOG": str(log), "SCRIPTED_TEACHER_KILL_AFTER": "2",

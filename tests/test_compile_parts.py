@@ -211,3 +211,30 @@ def test_the_response_schema_is_plain_json_schema():
     schema = CritiqueReply.model_json_schema()
     json.dumps(schema)
     assert {"critiques", "candidates"} <= set(schema["properties"])
+
+
+# --- task and examples ------------------------------------------------------------------
+
+def test_examples_errors_name_the_line_and_extra_keys_are_ignored(tmp_path):
+    from sgde.compiler.errors import CompileError
+    from sgde.compiler.task import load_examples, load_task, seed_plan
+    task_path = Path(__file__).parent / "fixtures" / "compile" / "arith_task.yaml"
+    task = load_task(task_path)
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"id": "a", "input": {"question": "q", "extra": 1}, "answer": 3}\n')
+    assert load_examples(good, task, 1)[0].input == {"question": "q"}
+    with pytest.raises(CompileError, match="has 1 examples, 3 asked for"):
+        load_examples(good, task, 3)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "input": {"question": "q"}, "answer": 3}\n{"id": "b", "input": {}, "answer": 1}\n')
+    with pytest.raises(CompileError, match="line 2: input lacks"):
+        load_examples(bad, task, 2)
+    bad.write_text('{"id": "a", "input": {"question": "q"}, "answer": "many"}\n')
+    with pytest.raises(CompileError, match="line 1"):
+        load_examples(bad, task, 1)
+    plan = seed_plan(task, task_path)
+    assert [n.id for n in plan.nodes] == ["answer"] and plan.output.source == "answer"
+    (tmp_path / "task.yaml").write_text("sgde_task: 1\nname: x\ninputs: {}\nbogus: 1\n")
+    with pytest.raises(CompileError) as caught:
+        load_task(tmp_path / "task.yaml")
+    assert caught.value.field == "bogus"
