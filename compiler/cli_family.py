@@ -7,7 +7,6 @@ family that does not verify or sample), 2 bad usage or a bad file.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -16,25 +15,15 @@ import typer
 
 from sgde.runtime.cli import _emit, _fail
 from sgde.runtime.errors import InputError, SgdeError
+from sgde.runtime.jsonl import read_json_objects
 
 family_app = typer.Typer(no_args_is_help=True, help="Task families: derive one from a dataset record, draw variants.")
 
 
 def _find_record(path: Path, record_id: str) -> dict[str, Any]:
-    try:
-        handle = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}", field="data") from None
-    with handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{lineno}: not JSON ({exc.msg})", field="data") from None
-            if isinstance(row, dict) and row.get("id") == record_id:
-                return row
+    for _lineno, row in read_json_objects(path, field="data"):
+        if row.get("id") == record_id:
+            return row
     raise InputError(f"{path}: no record with id {record_id!r}", field="id")
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sgde.runtime.errors import InputError, NodeFailed, SgdeError
 from sgde.runtime.executor import Executor
+from sgde.runtime.jsonl import read_json_objects
 
 from .families import Variant
 from .scoring import as_number, is_correct
@@ -101,24 +102,7 @@ def load_variants(path: str | Path, *, check: Callable[[dict[str, Any]], Any] | 
     """
     path = Path(path)
     variants: list[Variant] = []
-    try:
-        handle = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}", field="variants") from None
-    with handle:
-        try:
-            lines = list(enumerate(handle, 1))
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: not UTF-8 text ({exc.reason})", field="variants") from None
-    for lineno, line in lines:
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{lineno}: not JSON ({exc.msg})", field="variants") from None
-        if not isinstance(row, dict):
-            raise InputError(f"{path}:{lineno}: each line must be a JSON object", field="variants")
+    for lineno, row in read_json_objects(path, field="variants"):
         try:
             variant = Variant.model_validate({k: v for k, v in row.items() if k in _VARIANT_KEYS})
         except ValidationError as exc:

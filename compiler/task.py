@@ -10,7 +10,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sgde.runtime.errors import PlanError
+from sgde.runtime.errors import InputError, PlanError
+from sgde.runtime.jsonl import read_json_objects
 from sgde.runtime.plan import InputSpec, Plan
 from sgde.runtime.plan_io import load_plan, parse_plan
 
@@ -79,19 +80,16 @@ def load_examples(path: str | Path, task: Task, m: int | None = None) -> list[Ex
     path = Path(path)
     examples: list[Example] = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise CompileError(f"cannot read examples {path}: {exc.strerror}", field="examples") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+        rows = list(read_json_objects(path, field="examples"))
+    except InputError as exc:
+        raise CompileError(exc.message, field="examples") from None
+    for number, raw in rows:
         try:
-            raw = json.loads(line)
             # keys the task does not take (ids, params) are ignored, as `sgde run --input-file` does
             inputs = {k: v for k, v in raw["input"].items() if k in task.inputs}
             example = Example.model_validate({"id": raw.get("id", f"line-{number}"), "input": inputs,
                                               "answer": raw["answer"]})
-        except (json.JSONDecodeError, KeyError, AttributeError, ValidationError) as exc:
+        except (KeyError, AttributeError, ValidationError) as exc:
             raise CompileError(f"{path} line {number}: not an example {{id, input, answer}}: {exc}",
                                field="examples") from None
         missing = sorted(set(task.inputs) - set(example.input))

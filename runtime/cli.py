@@ -15,6 +15,7 @@ from typing import Any, Iterator, Optional
 import typer
 
 from .errors import InputError, SgdeError
+from .jsonl import read_json_objects
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compile agentic workflows for small models into sandboxed execution plans, and run them.")
@@ -57,17 +58,8 @@ def _parse_inputs(pairs: list[str], plan) -> dict[str, Any]:
 
 def _read_jsonl(path: Path, plan) -> Iterator[dict[str, Any]]:
     """Each line is a JSON object; keys the plan does not take (ids, targets) are ignored."""
-    with open(path, encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{lineno}: not JSON ({exc.msg})", field="input-file") from None
-            if not isinstance(row, dict):
-                raise InputError(f"{path}:{lineno}: each line must be a JSON object", field="input-file")
-            yield {k: v for k, v in row.items() if k in plan.inputs}
+    for _lineno, row in read_json_objects(path, field="input-file"):
+        yield {k: v for k, v in row.items() if k in plan.inputs}
 
 
 @app.command()
