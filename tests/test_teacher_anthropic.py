@@ -382,3 +382,48 @@ def test_close_is_idempotent(make_teacher):
     teacher.close()
     with pytest.raises(TeacherUnavailable):
         teacher.ask(request())
+
+
+# --- the whole loop through the Anthropic client -------------------------------------------
+
+@pytest.mark.model
+def test_a_compile_through_the_anthropic_teacher(stub, tmp_path, tiny_student):
+    """The compile loop with the real SDK as its teacher: a 429 on the way is retried inside the call,
+    the scripted critiques arrive as tool calls, tokens and USD reach the report."""
+    import importlib.util
+    from pathlib import Path
+
+    from sgde.compiler.loop import CompileOptions, run_compile
+    from sgde.compiler.report import render_report
+    from sgde.compiler.task import load_examples, load_task, seed_plan
+    from sgde.runtime.policy import load_policy
+    from sgde.runtime.sandbox import make_backend
+
+    fixtures = Path(__file__).parent / "fixtures" / "compile"
+    spec = importlib.util.spec_from_file_location("scripted_teacher", fixtures / "scripted_teacher.py")
+    scripted = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scripted)
+    stub.then(Canned(429, api_error("rate_limit_error", "slow down"), FAST_RETRY))
+    for iteration in (1, 2):
+        stub.then(Canned(200, message([tool_use(scripted.reply(iteration))], input_tokens=20000,
+                                      output_tokens=3000, cache_read=15000)))
+    task = load_task(fixtures / "arith_task.yaml")
+    teacher = AnthropicTeacher(MODEL, api_key=API_KEY, base_url=stub.base_url, max_retries=2)
+    sandbox = make_backend("restricted")
+    try:
+        result = run_compile(task=task, seed=seed_plan(task, fixtures / "arith_task.yaml"),
+                             examples=load_examples(fixtures / "arith_examples.jsonl", task, 3), teacher=teacher,
+                             student=tiny_student, policy=load_policy("default"),
+                             sandboxes={"restricted": sandbox}, run_dir=tmp_path / "run", options=CompileOptions())
+    finally:
+        sandbox.close()
+        teacher.close()
+    assert result.state.stop.startswith("converged") and result.state.teacher_calls == 2
+    assert len(stub.requests) == 3  # the 429 was retried inside the first call
+    sent = stub.requests[-1]["body"]
+    assert sent["tools"][0]["input_schema"]["title"] == "CritiqueReply"
+    assert json.loads(sent["messages"][0]["content"][0]["text"])["iteration"] == 2
+    usage = result.state.usage
+    assert usage.input_tokens == 40000 and usage.cache_read_tokens == 30000 and usage.usd > 0
+    assert result.plan.provenance.teacher == f"anthropic:{MODEL}"
+    assert f"USD: {usage.usd:.4f}" in render_report(result)
