@@ -80,6 +80,26 @@ def samples_vary(plan: Plan) -> bool:
     return False
 
 
+#: temperature at which the stability probe resamples the current plan's greedy llm nodes
+PROBE_TEMPERATURE = 0.7
+
+
+def probe_plan(plan: Plan) -> Plan | None:
+    """The plan with every greedy llm node sampled at PROBE_TEMPERATURE, or None when no node is greedy.
+
+    A greedy plan gives one output per input whatever the seed, so its k samples cannot show
+    whether a node is stable; resampling it slightly shows which greedy answers hang by a thread.
+    """
+    doc = plan_document(plan)
+    doc.pop("content_hash")
+    probed = False
+    for node in doc["nodes"]:
+        if node["kind"] == "llm" and node.get("sampling", {}).get("temperature", 0.0) == 0:
+            node["sampling"] = {**node.get("sampling", {}), "temperature": PROBE_TEMPERATURE}
+            probed = True
+    return parse_plan(doc) if probed else None
+
+
 def shift_seeds(plan: Plan, offset: int) -> Plan:
     if offset == 0:
         return plan
@@ -105,6 +125,25 @@ class Scorer:
     def executor(self, plan: Plan) -> Executor:
         return Executor(plan, student=self.student, policy=self.policy, sandboxes=self.sandboxes)
 
+    def probe(self, plan: Plan) -> list[Outcome]:
+        """One run per example of `probe_plan(plan)`, seeds shifted past every scored sample; [] if nothing to probe.
+
+        The probe informs the teacher only: it never counts towards a score.
+        """
+        probing = probe_plan(plan)
+        if probing is None:
+            return []
+        executor = self.executor(shift_seeds(probing, self.seed + self.samples))
+        return [self._run(executor, example, sample=0)[0] for example in self.examples]
+
+    @staticmethod
+    def _run(executor: Executor, example: Example, *, sample: int) -> tuple[Outcome, float]:
+        result = executor.run(dict(example.input))
+        outcome = Outcome(example=example.id, sample=sample, output=result.output,
+                          correct=result.ok and is_correct(result.output, example.answer),
+                          error=None if result.error is None else result.error.to_dict(), trace=result.trace)
+        return outcome, result.duration_s
+
     def score(self, plan: Plan, on_outcome=None) -> tuple[PlanScore, list[Outcome]]:
         runs = self.samples if samples_vary(plan) else 1
         outcomes: list[Outcome] = []
@@ -112,11 +151,8 @@ class Scorer:
         for j in range(runs):
             executor = self.executor(shift_seeds(plan, self.seed + j))
             for example in self.examples:
-                result = executor.run(dict(example.input))
-                seconds += result.duration_s
-                outcome = Outcome(example=example.id, sample=j, output=result.output,
-                                  correct=result.ok and is_correct(result.output, example.answer),
-                                  error=None if result.error is None else result.error.to_dict(), trace=result.trace)
+                outcome, duration = self._run(executor, example, sample=j)
+                seconds += duration
                 outcomes.append(outcome)
                 if on_outcome is not None:
                     on_outcome(outcome)

@@ -32,7 +32,7 @@ from .task import Example, Task, examples_sha256
 from .teachers import Teacher, TeacherUsage, TranscriptTeacher, load_transcript, validate_reply
 from .verify import verify_candidate
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
 
 
 def compiler_version() -> str:
@@ -63,6 +63,8 @@ class CompileState:
     usage: TeacherUsage = field(default_factory=TeacherUsage)
     stalled: int = 0
     stop: str | None = None
+    probes: list[Outcome] | None = None  # the stability probe of `plan`; None until it has run
+
 
     def to_json(self, fingerprint: str) -> dict[str, Any]:
         doc = plan_document(self.plan)
@@ -70,7 +72,8 @@ class CompileState:
         return {"format": CHECKPOINT_FORMAT, "fingerprint": fingerprint, "iteration": self.iteration, "plan": doc,
                 "score": self.score.model_dump(), "outcomes": [o.to_json() for o in self.outcomes],
                 "history": self.history, "scores": self.scores, "teacher_calls": self.teacher_calls,
-                "usage": self.usage.model_dump(), "stalled": self.stalled, "stop": self.stop}
+                "usage": self.usage.model_dump(), "stalled": self.stalled, "stop": self.stop,
+                "probes": None if self.probes is None else [o.to_json() for o in self.probes]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "CompileState":
@@ -78,7 +81,8 @@ class CompileState:
                    score=PlanScore.model_validate(data["score"]),
                    outcomes=[Outcome.from_json(o) for o in data["outcomes"]], history=data["history"],
                    scores=data["scores"], teacher_calls=data["teacher_calls"],
-                   usage=TeacherUsage.model_validate(data["usage"]), stalled=data["stalled"], stop=data["stop"])
+                   usage=TeacherUsage.model_validate(data["usage"]), stalled=data["stalled"], stop=data["stop"],
+                   probes=None if data["probes"] is None else [Outcome.from_json(o) for o in data["probes"]])
 
 
 @dataclass
@@ -184,10 +188,16 @@ def _step(state: CompileState, *, task: Task, examples: list[Example], teacher: 
     if state.stop is not None:
         say(f"stop: {state.stop}")
         return
+    if state.probes is None:
+        state.probes = scorer.probe(state.plan)
+        if state.probes:
+            say(f"  stability probe: {sum(o.correct for o in state.probes)}/{len(state.probes)} correct when the "
+                "greedy llm nodes are resampled")
     state.iteration += 1
     iteration = state.iteration
     request = critique_request(task=task, plan=state.plan, score=state.score, outcomes=state.outcomes,
-                               examples=examples, history=state.history, iteration=iteration, policy=policy)
+                               examples=examples, history=state.history, iteration=iteration, policy=policy,
+                               probes=state.probes)
     say(f"iteration {iteration}: asking the teacher (call {state.teacher_calls + 1})")
     reply = teacher.ask(request)
     state.teacher_calls += 1
@@ -240,7 +250,7 @@ def _step(state: CompileState, *, task: Task, examples: list[Example], teacher: 
         return
     index, plan, score, outcomes, (entry,) = best
     state.history.append({**entry, "event": "accepted"})
-    state.plan, state.score, state.outcomes, state.stalled = plan, score, outcomes, 0
+    state.plan, state.score, state.outcomes, state.stalled, state.probes = plan, score, outcomes, 0, None
     state.scores.append({"iteration": iteration, **score.summary(), "change": f"candidate {index}: "
                          + ", ".join(entry["edits"])})
     say(f"  accepted candidate {index}: {score}")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sgde.runtime.plan import Plan
+from sgde.runtime.plan import LlmNode, Plan
 from sgde.runtime.plan_io import dumps_yaml
 from sgde.runtime.policy import Policy
 
 from .edits import CritiqueReply
-from .forward import Outcome, PlanScore
+from .forward import PROBE_TEMPERATURE, Outcome, PlanScore
 from .task import Example, Task
 from .teachers import TeacherRequest
 
@@ -37,7 +37,10 @@ the student cannot do reliably (arithmetic on large numbers, unit conversion, pa
 `source` defining run(inputs) -> dict, where inputs has one key per name the node reads (plan inputs and \
 upstream node outputs: an llm node's parsed output, a code node's returned dict), and `properties`.
    - wrap_consensus (structural consensus): sample an llm node n times at a temperature and vote (majority \
-with numeric tolerance, or median), optionally stopping early on agreement. For nodes whose outputs vary.
+with numeric tolerance, or median), optionally stopping early on agreement. For nodes whose outputs vary: \
+across samples (node_stats.distinct_outputs_per_example), or under the stability probe, which resamples \
+each greedy llm node once per example (node_stats.probe_same_as_greedy; a greedy answer that a light \
+resampling changes may be right by luck).
    - insert_node / replace_node: add or redefine an llm or code node (a split is an insert plus a replace); \
 set_grammar: constrain an llm node's decoding (e.g. {"from_json_schema": true} with a json parser so the \
 student must emit a JSON object of that schema); remove_node; set_output: which node (or node.key) the plan \
@@ -53,10 +56,9 @@ under hypothesis in the sandbox; a failing draw rejects the candidate.
 - A candidate is scored on the training examples with the real student: it is accepted only if it gets more \
 (example, sample) pairs right than the current plan, or as many with fewer student tokens. A worse plan is \
 never accepted.
-- Generalise: the plan will be scored on unseen inputs of the same task, whose numbers, number formats \
-(1234567, 1,234,567, 1.2 million), sentence order, names and distracting sentences differ from the training \
-examples. Never hard-code an example's numbers or wording. A good division of labour: the student reads \
-(e.g. extracts the quantities as a JSON object under a grammar), code computes.
+- Generalise: the plan will be scored on unseen inputs of the same task; the payload's task.variation says how \
+they differ from the training examples. Never hard-code an example's values or wording. A good division of \
+labour: the student reads (e.g. extracts the quantities as a JSON object under a grammar), code computes.
 Prefer the smallest change that fixes the failing or unstable node.
 """
 
@@ -98,8 +100,10 @@ def failure_digest(outcomes: list[Outcome], limit: int = 2) -> list[dict[str, An
     return digest
 
 
-def node_stats(plan: Plan, outcomes: list[Outcome]) -> dict[str, Any]:
-    """Per node: runs, errors, and how many distinct outputs it gave per example across samples."""
+def node_stats(plan: Plan, outcomes: list[Outcome], probes: list[Outcome] = ()) -> dict[str, Any]:
+    """Per node: runs, errors, how many distinct outputs it gave per example across samples, and, for a
+    greedy llm node, whether the stability probe's resampled output matched the greedy one."""
+    greedy = {(o.example, r.node): r.output for o in outcomes if o.sample == 0 for r in o.trace if r.sample is None}
     stats: dict[str, Any] = {}
     for node in plan.nodes:
         records = [(o.example, r) for o in outcomes for r in o.trace if r.node == node.id and r.sample is None]
@@ -108,17 +112,35 @@ def node_stats(plan: Plan, outcomes: list[Outcome]) -> dict[str, Any]:
             per_example.setdefault(example, set()).add(repr(record.output))
         stats[node.id] = {"runs": len(records), "errors": sum(1 for _, r in records if r.error),
                           "distinct_outputs_per_example": {k: len(v) for k, v in sorted(per_example.items())}}
+        probed = [(o.example, r) for o in probes for r in o.trace if r.node == node.id and r.sample is None] \
+            if isinstance(node, LlmNode) and node.sampling.temperature == 0 else []
+        if probed:
+            stats[node.id]["probe_same_as_greedy"] = {
+                example: record.error is None and record.output == greedy.get((example, node.id))
+                for example, record in probed}
+            stats[node.id]["probe_outputs_that_differ"] = {
+                example: _clip(record.output, 300) if record.error is None else {"error": record.error.get("type")}
+                for example, record in probed
+                if record.error is not None or record.output != greedy.get((example, node.id))}
     return stats
+
+
+def probe_summary(probes: list[Outcome]) -> dict[str, Any] | None:
+    if not probes:
+        return None
+    return {"temperature": PROBE_TEMPERATURE, "correct": sum(o.correct for o in probes), "total": len(probes),
+            "what": "every greedy llm node of the current plan resampled once per example at this temperature; "
+                    "informs only, never scored"}
 
 
 def critique_request(*, task: Task, plan: Plan, score: PlanScore, outcomes: list[Outcome],
                      examples: list[Example], history: list[dict[str, Any]], iteration: int,
-                     policy: Policy) -> TeacherRequest:
+                     policy: Policy, probes: list[Outcome] = ()) -> TeacherRequest:
     by_example: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
         by_example.setdefault(outcome.example, []).append(outcome)
     payload = {
-        "task": {"name": task.name, "description": task.description,
+        "task": {"name": task.name, "description": task.description, "variation": task.variation,
                  "inputs": {k: v.model_dump() for k, v in task.inputs.items()}, "output_type": task.output_type},
         "iteration": iteration,
         "plan_yaml": dumps_yaml(plan),
@@ -127,7 +149,8 @@ def critique_request(*, task: Task, plan: Plan, score: PlanScore, outcomes: list
                       "samples": [{"sample": o.sample, "correct": o.correct, "output": o.output, "error": o.error,
                                    "nodes": [_node_view(r) for r in o.trace]}
                                   for o in by_example.get(e.id, [])]} for e in examples],
-        "node_stats": node_stats(plan, outcomes),
+        "node_stats": node_stats(plan, outcomes, probes),
+        "stability_probe": probe_summary(list(probes)),
         "history": history[-12:],
         "sandbox": {"policy": policy.name, "allowed_imports": list(policy.allowed_imports)},
     }

@@ -27,6 +27,8 @@ class Task(BaseModel):
     sgde_task: Literal[1] = 1
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
     description: str = ""
+    variation: str = Field("", description="how unseen inputs differ from the training examples (wording, "
+                           "formats, order...); the teacher is told, so that the plan generalises over it")
     inputs: dict[str, InputSpec]
     output_type: Literal["number", "integer", "string", "any"] = "number"
     seed_plan: str | None = Field(None, description="path of the task's own seed plan, relative to the task file")

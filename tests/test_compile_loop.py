@@ -14,11 +14,13 @@ import pytest
 import yaml
 
 from sgde.compiler.errors import CompileError, ReplayMismatch
+from sgde.compiler.forward import PROBE_TEMPERATURE, Scorer, probe_plan
 from sgde.compiler.loop import CompileOptions, run_compile
+from sgde.compiler.requests import node_stats
 from sgde.compiler.task import load_examples, load_task, seed_plan
 from sgde.compiler.teachers import make_teacher
 from sgde.runtime.plan import CodeNode
-from sgde.runtime.plan_io import load_plan
+from sgde.runtime.plan_io import load_plan, loads_plan
 from sgde.runtime.policy import load_policy
 from sgde.runtime.sandbox import make_backend
 
@@ -53,10 +55,15 @@ def test_loop_rejects_every_bad_edit_with_its_reason_and_never_a_worse_plan(tmp_
     assert state.teacher_calls == 2
     rejected = {(e["iteration"], e["candidate"]): e["reason"] for e in state.history if e["event"] == "rejected"}
     accepted = [(e["iteration"], e["candidate"]) for e in state.history if e["event"] == "accepted"]
-    assert accepted == [(1, 3), (2, 2)]
+    assert accepted == [(1, 3), (2, 3)]
     assert "static audit refused" in rejected[1, 1] and "'os'" in rejected[1, 1]
     assert "invariant" in rejected[1, 2] and "output['answer'] >= 0" in rejected[1, 2]
-    assert "not better" in rejected[2, 1]
+    assert "not better" in rejected[2, 1] and "not better" in rejected[2, 2]
+    # the consensus candidate really ran as consensus: sampled at its temperature, every sample scored
+    voted = next(e for e in state.history if (e.get("iteration"), e.get("candidate")) == (2, 2))
+    assert voted["edits"][-1] == "wrap_consensus(answer)" and voted["score"]["total"] == 3 * 2
+    node = voted["failures"][0]["nodes"]
+    assert [r["kind"] for r in node].count("consensus") == 1 and any("sample" in r for r in node)
     # the score never goes down, and each accepted step went up
     correct = [row["correct"] for row in state.scores]
     assert correct == sorted(correct) and correct[-1] == 3 * 2 and len(set(correct)) == len(correct)
@@ -78,6 +85,11 @@ def test_cli_compile_writes_plan_report_transcript_and_replays_byte_identically(
     assert "static audit refused" in report and "| accepted |" in report and "converged" in report
     calls = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert [c["call"] for c in calls] == [1, 2] and all(c["teacher"] == TEACHER for c in calls)
+    # the seed's greedy student node was probed for the teacher; the all-code plan of call 2 has nothing to probe
+    probe = calls[0]["request"]["payload"]["stability_probe"]
+    assert probe["total"] == 3 and probe["temperature"] > 0
+    assert set(calls[0]["request"]["payload"]["node_stats"]["answer"]["probe_same_as_greedy"]) == {"a1", "a2", "a3"}
+    assert calls[1]["request"]["payload"]["stability_probe"] is None
     plan = load_plan(tmp_path / "plan.yaml")
     assert sgde("validate", "plan.yaml").returncode == 0
 
@@ -89,6 +101,37 @@ def test_cli_compile_writes_plan_report_transcript_and_replays_byte_identically(
     # the compiled plan runs with no teacher at all
     ran = sgde("run", "plan.yaml", "--input", "question=What is 31 minus 45?")
     assert ran.returncode == 0 and json.loads(ran.stdout) == {"ok": True, "output": -14}
+
+
+def test_stability_probe_resamples_only_greedy_llm_nodes_and_never_changes_the_score(tiny_student, sandboxes):
+    task = load_task(TASK)
+    seed = seed_plan(task, TASK)
+    scorer = Scorer(load_examples(EXAMPLES, task, 3), samples=2, seed=0, student=tiny_student,
+                    policy=load_policy("default"), sandboxes=sandboxes)
+    score, outcomes = scorer.score(seed)
+    probes = scorer.probe(seed)
+    assert len(probes) == 3 and len(outcomes) == 1 * 3  # greedy: one scored run stands for both samples
+    scored_seeds = {r.seed for o in outcomes for r in o.trace}
+    probe_seeds = {r.seed for o in probes for r in o.trace}
+    assert probe_seeds.isdisjoint(scored_seeds)  # the probe draws past every scored sample
+    assert [(o.output, o.trace[0].raw_text) for o in probes] == [(o.output, o.trace[0].raw_text)
+                                                                for o in scorer.probe(seed)]  # reproducible
+    assert scorer.score(seed)[0].summary() == score.summary()
+    stats = node_stats(seed, outcomes, probes)["answer"]
+    for example, same in stats["probe_same_as_greedy"].items():
+        greedy = next(o for o in outcomes if o.example == example).output
+        probed = next(o for o in probes if o.example == example).output
+        assert same == (greedy == probed) and (example in stats["probe_outputs_that_differ"]) == (not same)
+    sampled = probe_plan(seed).node("answer")
+    assert sampled.sampling.temperature == PROBE_TEMPERATURE and seed.node("answer").sampling.temperature == 0
+    code_only = loads_plan("""
+name: c
+inputs: {question: {type: string}}
+output: {from: answer.n, type: number}
+nodes:
+- {id: answer, kind: code, reads: [question], source: "def run(inputs):\n    return {'n': 1}\n"}
+""")
+    assert probe_plan(code_only) is None and scorer.probe(code_only) == []
 
 
 def test_replay_of_a_different_compile_shows_the_difference(tmp_path, tiny_student, sandboxes):
