@@ -5,7 +5,8 @@ and transcript-mM.jsonl), draws N unseen variants (seed 2; training used seed 1)
 runs the three plans with the default student, and prints one table plus the
 teacher calls and tokens each compile took to converge. Figures only; no asserts.
 
-    python benchmarks/compile_families.py [--n 50] [--baseline-n N] [--family ID ...] [--json FILE]
+    python benchmarks/compile_families.py [--n 50] [--baseline-n N] [--family ID ...] [--plan seed|pal|compiled ...]
+                                          [--json FILE]
 """
 
 from __future__ import annotations
@@ -32,10 +33,13 @@ PAL = REPO / "examples" / "gsmhard" / "pal.yaml"
 
 def teacher_cost(transcript: Path) -> dict:
     calls = load_transcript(transcript)
+    # a command: teacher reports no tokens unless it says so; the sizes of what crossed are always known
     return {"calls": len(calls),
             "input_tokens": sum(c["reply"]["usage"]["input_tokens"] for c in calls),
             "output_tokens": sum(c["reply"]["usage"]["output_tokens"] for c in calls),
-            "answer_chars": sum(len(json.dumps(c["reply"]["data"])) for c in calls)}
+            "request_chars": sum(len(json.dumps(c["request"])) for c in calls),
+            "answer_chars": sum(len(json.dumps(c["reply"]["data"])) for c in calls),
+            "teacher_seconds": round(sum(c["reply"]["usage"]["seconds"] for c in calls), 1)}
 
 
 def main() -> None:
@@ -43,6 +47,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=50, help="unseen variants per family for the compiled plans")
     parser.add_argument("--baseline-n", type=int, default=None, help="variants for seed/PAL (default: --n)")
     parser.add_argument("--family", action="append", help="only these family ids")
+    parser.add_argument("--plan", action="append", choices=("seed", "pal", "compiled"),
+                        help="only these plans (default: all three kinds)")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args()
     baseline_n = args.baseline_n or args.n
@@ -60,6 +66,8 @@ def main() -> None:
         for plan_path in sorted(family_dir.glob("plan-m*.yaml")):
             plans.append((f"compiled {plan_path.stem[5:]}", load_plan(plan_path), args.n))
         for label, plan, n in plans:
+            if args.plan and label.split()[0] not in args.plan:
+                continue
             executor = Executor(plan, student=student, sandboxes=sandboxes)
             report = evaluate(executor, variants[:n], model=student.model_name,
                               on_item=lambda i, item: print(f"  {family.id} {label} {i + 1}/{n} "
@@ -72,10 +80,13 @@ def main() -> None:
             figures.append({"family": family.id, "plan": label, **report.model_dump(exclude={"items"}),
                             "teacher": cost})
 
-    print(f"{'family':14} {'plan':13} {'n':>4} {'accuracy':>9} {'s/item':>7} {'tok/item':>8}  teacher calls / tokens in+out")
+    print(f"{'family':14} {'plan':13} {'n':>4} {'accuracy':>9} {'s/item':>7} {'tok/item':>8}  "
+          "teacher: calls, tokens in+out, request+reply kchars, seconds")
     for family_id, label, report, cost in rows:
         tokens = (report.tokens_in + report.tokens_out) / max(report.n, 1)
-        teacher = f"{cost['calls']} / {cost['input_tokens']}+{cost['output_tokens']}" if cost else ""
+        teacher = (f"{cost['calls']}, {cost['input_tokens']}+{cost['output_tokens']}, "
+                   f"{cost['request_chars'] / 1000:.0f}+{cost['answer_chars'] / 1000:.0f}, {cost['teacher_seconds']:g}"
+                   if cost else "")
         print(f"{family_id:14} {label:13} {report.n:>4} {report.accuracy:>8.1%} {report.seconds_per_item:>7.2f} "
               f"{tokens:>8.0f}  {teacher}")
     if args.json:

@@ -48,5 +48,10 @@ def render_report(result: CompileResult) -> str:
         for iteration, verdict in verified:
             notes = "; ".join(verdict["notes"]) or "no audit findings"
             lines.append(f"- iteration {iteration}, node `{verdict['node']}` sha256 `{verdict['sha256'][:16]}…`: "
-                         f"{verdict['examples']} examples and {verdict['draws']} hypothesis draws passed; {notes}")
+                         f"{_count(verdict['examples'], 'example')} and {_count(verdict['draws'], 'hypothesis draw')} "
+                         f"passed; {notes}")
     return "\n".join(lines) + "\n"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
