@@ -77,8 +77,8 @@ def main() -> None:
                 m = label.split()[1]
                 cost = teacher_cost(family_dir / f"transcript-{m}.jsonl")
             rows.append((family.id, label, report, cost))
-            figures.append({"family": family.id, "plan": label, **report.model_dump(exclude={"items"}),
-                            "teacher": cost})
+            figures.append({**report.model_dump(exclude={"items"}), "family": family.id, "plan_name": plan.name,
+                            "plan": label, "teacher": cost})
 
     print(f"{'family':14} {'plan':13} {'n':>4} {'accuracy':>9} {'s/item':>7} {'tok/item':>8}  "
           "teacher: calls, tokens in+out, request+reply kchars, seconds")

@@ -65,7 +65,6 @@ class CompileState:
     stop: str | None = None
     probes: list[Outcome] | None = None  # the stability probe of `plan`; None until it has run
 
-
     def to_json(self, fingerprint: str) -> dict[str, Any]:
         doc = plan_document(self.plan)
         doc.pop("content_hash")

@@ -7,7 +7,7 @@ accepted and rejected candidates, so a teacher sees why its last edits failed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from sgde.runtime.plan import LlmNode, Plan
 from sgde.runtime.plan_io import dumps_yaml
@@ -100,7 +100,7 @@ def failure_digest(outcomes: list[Outcome], limit: int = 2) -> list[dict[str, An
     return digest
 
 
-def node_stats(plan: Plan, outcomes: list[Outcome], probes: list[Outcome] = ()) -> dict[str, Any]:
+def node_stats(plan: Plan, outcomes: list[Outcome], probes: Sequence[Outcome] = ()) -> dict[str, Any]:
     """Per node: runs, errors, how many distinct outputs it gave per example across samples, and, for a
     greedy llm node, whether the stability probe's resampled output matched the greedy one."""
     greedy = {(o.example, r.node): r.output for o in outcomes if o.sample == 0 for r in o.trace if r.sample is None}
@@ -125,7 +125,7 @@ def node_stats(plan: Plan, outcomes: list[Outcome], probes: list[Outcome] = ()) 
     return stats
 
 
-def probe_summary(probes: list[Outcome]) -> dict[str, Any] | None:
+def probe_summary(probes: Sequence[Outcome]) -> dict[str, Any] | None:
     if not probes:
         return None
     return {"temperature": PROBE_TEMPERATURE, "correct": sum(o.correct for o in probes), "total": len(probes),
@@ -135,7 +135,7 @@ def probe_summary(probes: list[Outcome]) -> dict[str, Any] | None:
 
 def critique_request(*, task: Task, plan: Plan, score: PlanScore, outcomes: list[Outcome],
                      examples: list[Example], history: list[dict[str, Any]], iteration: int,
-                     policy: Policy, probes: list[Outcome] = ()) -> TeacherRequest:
+                     policy: Policy, probes: Sequence[Outcome] = ()) -> TeacherRequest:
     by_example: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
         by_example.setdefault(outcome.example, []).append(outcome)
@@ -150,7 +150,7 @@ def critique_request(*, task: Task, plan: Plan, score: PlanScore, outcomes: list
                                    "nodes": [_node_view(r) for r in o.trace]}
                                   for o in by_example.get(e.id, [])]} for e in examples],
         "node_stats": node_stats(plan, outcomes, probes),
-        "stability_probe": probe_summary(list(probes)),
+        "stability_probe": probe_summary(probes),
         "history": history[-12:],
         "sandbox": {"policy": policy.name, "allowed_imports": list(policy.allowed_imports)},
     }

@@ -4,6 +4,8 @@ byte-identical plans on the default student, and the compiled plans are what the
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +51,19 @@ def test_replaying_a_recorded_compile_gives_the_byte_identical_plan(transcript, 
         capture_output=True, text=True, timeout=3600, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert out.read_bytes() == (transcript.parent / f"plan-m{m}.yaml").read_bytes()
+
+
+@pytest.mark.e2e
+@pytest.mark.model
+def test_readme_first_command_runs_the_recorded_plan_to_the_answer_it_promises(tmp_path, default_model_path):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"--m (\d) --teacher replay:(\S+) --out legs\.yaml && sgde run legs\.yaml --input "
+                        r"question=\"([^\"]+)\"", readme)
+    promised = re.search(r'the run prints\s+`(\{"ok": true, "output": [^`]+\})`', readme)
+    assert command and promised, "the README's first command or its promised output moved"
+    plan = REPO / Path(command.group(2)).parent / f"plan-m{command.group(1)}.yaml"
+    done = subprocess.run([sys.executable, "-m", "sgde.compiler.cli", "run", str(plan), "--input",
+                           f"question={command.group(3)}", "--model", str(default_model_path)],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == json.loads(promised.group(1))

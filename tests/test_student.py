@@ -115,3 +115,21 @@ def test_shots_are_sent_as_prior_turns(tiny_student):
     with_shot = tiny_student.generate("Be brief.", "Say hi.", sampling, shots=(shot,))
     template_overhead = 6  # role markers of one user and one assistant turn
     assert with_shot.tokens_in >= bare.tokens_in + template_overhead
+
+
+@pytest.mark.parametrize("value", ["two", "0", "-1", "1.5", "100000"])
+def test_a_bad_thread_count_is_a_model_error_naming_the_field(tiny_model_path, monkeypatch, value):
+    monkeypatch.setenv("SGDE_N_THREADS", value)
+    with pytest.raises(ModelError) as caught:
+        LlamaStudent(tiny_model_path, n_ctx=256)
+    assert caught.value.field == "n_threads" and repr(value) in caught.value.message
+
+
+def test_the_thread_count_can_be_pinned(tiny_model_path, monkeypatch):
+    monkeypatch.setenv("SGDE_N_THREADS", "1")
+    student = LlamaStudent(tiny_model_path, n_ctx=256)
+    try:
+        assert student.n_threads == 1 and student._llm.n_threads == 1 and student._llm.n_threads_batch == 1
+        assert student.generate("", "Hi", Sampling(max_tokens=2)).tokens_out >= 1
+    finally:
+        student.close()

@@ -77,7 +77,8 @@ class TranscriptTeacher(Teacher):
             call = self.recorded[index]
             if TeacherRequest.model_validate(call["request"]).canonical() != request.canonical():
                 raise ReplayMismatch(f"call {index + 1}: the request differs from the recorded one "
-                                     "(the plan, the student or the examples changed):\n"
+                                     "(the plan, the examples, the student or its llama.cpp build or thread count "
+                                     "changed):\n"
                                      + request_diff(call["request"], request), value=index + 1)
             self.position += 1
             return TeacherReply.model_validate(call["reply"])

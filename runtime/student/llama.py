@@ -24,6 +24,17 @@ def _import_llama():
     return llama_cpp
 
 
+def _threads_from_env() -> int:
+    """SGDE_N_THREADS, or every core. llama.cpp's sums depend on the thread count, so a replay
+    is byte-identical only with the thread count of the recording."""
+    raw = os.environ.get("SGDE_N_THREADS", "").strip()
+    if not raw:
+        return max(1, os.cpu_count() or 1)
+    if not raw.isdigit() or not 1 <= int(raw) <= 512:
+        raise ModelError(f"SGDE_N_THREADS must be a whole number from 1 to 512, got {raw!r}", field="n_threads")
+    return int(raw)
+
+
 class LlamaStudent(Student):
     """A GGUF model through llama-cpp-python; the chat template comes from the model file."""
 
@@ -37,9 +48,10 @@ class LlamaStudent(Student):
         self._grammars: dict[str, object] = {}
         self._llama_cpp = llama_cpp
         n_ctx = n_ctx or int(os.environ.get("SGDE_N_CTX", DEFAULT_N_CTX))
+        self.n_threads = n_threads or _threads_from_env()
         try:
             self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx,
-                                        n_threads=n_threads or max(1, os.cpu_count() or 1),
+                                        n_threads=self.n_threads, n_threads_batch=self.n_threads,
                                         verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"llama.cpp could not load {path}: {exc}; the file may be corrupt or not a "
