@@ -236,8 +236,9 @@ def _step(state: CompileState, *, task: Task, examples: list[Example], teacher: 
             say(f"  candidate {index} rejected: {score} is not better than {state.score}")
             continue
         if best is not None and not score.better_than(best[2]):
-            state.history.append({**entry, "event": "rejected",
-                                  "reason": f"scored {score}; candidate {best[0]} scored better ({best[2]})"})
+            rival = (f"candidate {best[0]} scored better ({best[2]})" if best[2].better_than(score)
+                     else f"candidate {best[0]} scored the same and came first")
+            state.history.append({**entry, "event": "rejected", "reason": f"scored {score}; {rival}"})
             continue
         if best is not None:
             state.history.append({**best[4][0], "event": "rejected",

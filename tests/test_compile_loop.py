@@ -162,6 +162,15 @@ def test_malformed_replies_are_rejected_with_the_field_and_the_compile_goes_on(t
     assert result.plan.node("answer").kind == "llm"  # the seed plan stands
 
 
+def test_of_two_candidates_that_tie_the_first_is_kept_and_the_second_is_told_why(tmp_path, tiny_student, sandboxes,
+                                                                                monkeypatch):
+    monkeypatch.setenv("SCRIPTED_TEACHER_MODE", "tie")
+    result = _compile(tmp_path, tiny_student, sandboxes, max_teacher_calls=1)
+    verdicts = {e["candidate"]: (e["event"], e.get("reason", "")) for e in result.state.history if "candidate" in e}
+    assert verdicts[1][0] == "accepted" and verdicts[2][0] == "rejected"
+    assert "candidate 1 scored the same and came first" in verdicts[2][1] and "better" not in verdicts[2][1]
+
+
 def test_budget_stops_are_named(tmp_path, tiny_student, sandboxes):
     result = _compile(tmp_path, tiny_student, sandboxes, max_teacher_calls=1)
     assert result.state.stop == "budget: 1 teacher calls used"
