@@ -121,9 +121,20 @@ class SandboxCrashed(SandboxError):
     type_name = "sandbox_crashed"
 
 
+class ProtocolViolation(SandboxCrashed):
+    """The sandbox said something other than exactly one well-formed reply to the request it was sent
+    (an extra frame, a wrong request id, an oversized frame): it was killed and is replaced."""
+    type_name = "protocol_violation"
+
+
 class SandboxUnavailable(SandboxError):
     """The sandbox backend cannot be used here (no daemon, no image, missing extra)."""
     type_name = "sandbox_unavailable"
+
+
+class WallMissing(SandboxUnavailable):
+    """A policy requires an isolation wall this host does not have (``value`` lists the missing walls)."""
+    type_name = "wall_missing"
 
 
 # --- students and execution ----------------------------------------------------

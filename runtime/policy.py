@@ -24,6 +24,13 @@ IMPORTABLE_MODULES = frozenset({
     "math", "cmath", "fractions", "decimal", "statistics", "re", "itertools", "functools",
     "datetime", "json", "collections", "string", "heapq", "bisect", "operator", "random",
 })
+#: walls a policy may require of the host (`sgde sandbox doctor` says which are in force)
+WALLS = ("language_guard", "unprivileged_uid", "userns", "mountns", "netns", "ipcns", "utsns", "pidns",
+         "empty_root", "capabilities_dropped", "not_dumpable", "no_new_privs", "landlock", "seccomp",
+         "empty_environment", "container")
+Wall = Literal["language_guard", "unprivileged_uid", "userns", "mountns", "netns", "ipcns", "utsns", "pidns",
+               "empty_root", "capabilities_dropped", "not_dumpable", "no_new_privs", "landlock", "seccomp",
+               "empty_environment", "container"]
 
 
 class Policy(BaseModel):
@@ -51,6 +58,11 @@ class Policy(BaseModel):
     cpus: float = Field(1.0, gt=0, le=64, description="docker: CPU share (cores)")
     oci_runtime: str | None = Field(None, description="docker: OCI runtime to use, e.g. runsc")
     require_oci_runtime: bool = Field(False, description="docker: fail instead of running without oci_runtime")
+    isolation: Literal["per_call", "per_node"] = Field(
+        "per_call", description="per_call: every call in a process no earlier call ran in; per_node: reviewed "
+        "(fixed, hashed) code may reuse one warm process for all calls of a node (unreviewed code never does)")
+    require: tuple[Wall, ...] = Field((), description="walls the host must have in force, or the node is refused "
+                                      "(see `sgde sandbox doctor`)")
 
     @model_validator(mode="after")
     def _check(self) -> "Policy":
@@ -91,6 +103,8 @@ class PolicyOverride(BaseModel):
     cpus: float | None = Field(None, gt=0)
     oci_runtime: str | None = None
     require_oci_runtime: bool | None = None
+    isolation: Literal["per_call", "per_node"] | None = None
+    require: tuple[Wall, ...] | None = None
 
 
 #: numeric fields where smaller is tighter
@@ -114,6 +128,10 @@ def looser_fields(base: Policy, candidate: Policy) -> list[str]:
         bad.append("oci_runtime")
     if base.require_oci_runtime and not candidate.require_oci_runtime:
         bad.append("require_oci_runtime")
+    if base.isolation == "per_call" and candidate.isolation != "per_call":
+        bad.append("isolation")
+    if not set(base.require) <= set(candidate.require):
+        bad.append("require")
     return bad
 
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from sgde.runtime.errors import MemoryLimit, PidsLimit, SandboxCrashed, SandboxUnavailable, TimeoutLimit
+from sgde.runtime.errors import MemoryLimit, PidsLimit, PolicyViolation, SandboxCrashed, SandboxUnavailable, TimeoutLimit
 from sgde.runtime.policy import load_policy
 from sgde.runtime.sandbox.docker_backend import DockerBackend, list_containers, prune_containers
 
@@ -45,18 +45,21 @@ def _host_address() -> str:
 
 
 def test_network_is_unreachable(backend):
-    out = probe(backend, """
-        results = {}
-        for host in inputs["hosts"]:
+    """Two walls: a call cannot even create a socket (seccomp kills it), and the container has no network."""
+    with pytest.raises(PolicyViolation) as info:
+        probe(backend, """
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.settimeout(1)
-            results[host] = s.connect_ex((host, 22))
-            s.close()
-        ifaces = sorted(name for _, name in socket.if_nameindex())
-        return {"results": results, "ifaces": ifaces}
-    """, "net", hosts=["127.0.0.1", _host_address()])
+            return {"connected": s.connect_ex((inputs["host"], 22)) == 0}
+        """, "net", host=_host_address())
+    assert info.value.limit == "seccomp"
+    out = probe(backend, """
+        with open("/proc/self/net/dev") as fh:
+            return {"ifaces": sorted(line.split(":")[0].strip() for line in fh.read().splitlines()[2:])}
+    """, "net")
     assert out["ifaces"] == ["lo"]
-    assert all(code != 0 for code in out["results"].values()), out
+    mine = [c for c in list_containers() if c["node"] == "net" and c["owner"].endswith(f":{os.getpid()}")]
+    attrs = backend.client.containers.get(mine[0]["id"]).attrs
+    assert attrs["HostConfig"]["NetworkMode"] == "none" and list(attrs["NetworkSettings"]["Networks"]) == ["none"]
 
 
 def test_root_is_read_only_and_scratch_is_capped(backend):
@@ -69,11 +72,14 @@ def test_root_is_read_only_and_scratch_is_capped(backend):
             except OSError as exc:
                 return errno.errorcode[exc.errno]
         return {"usr": attempt("/usr/local/lib/marker", 1), "root": attempt("/marker", 1),
-                "tmp_small": attempt("/tmp/small", 1024), "tmp_big": attempt("/tmp/big", 6 << 20),
-                "shm": attempt("/dev/shm/x", 1)}
+                "cwd": os.getcwd(), "scratch_small": attempt("small", 1024), "scratch_big": attempt("big", 6 << 20),
+                "tmp_outside_scratch": attempt("/tmp/outside", 1), "shm": attempt("/dev/shm/x", 1)}
     """, "fs")
-    assert out["usr"] == "EROFS" and out["root"] == "EROFS"
-    assert out["tmp_small"] == "written" and out["tmp_big"] in ("ENOSPC", "EFBIG")
+    assert out["usr"] in ("EROFS", "EACCES") and out["root"] in ("EROFS", "EACCES")
+    # the call's scratch is a directory of its own under the /tmp tmpfs: writable, capped, nothing else is
+    assert out["cwd"].startswith("/tmp/call-")
+    assert out["scratch_small"] == "written" and out["scratch_big"] in ("ENOSPC", "EFBIG")
+    assert out["tmp_outside_scratch"] == "EACCES"
     assert out["shm"] != "written"  # no /dev/shm in the container (ipc none)
 
 
@@ -108,7 +114,7 @@ def test_containers_are_labelled_and_warm(backend):
 
 
 @pytest.mark.parametrize("bomb,error,limit", [
-    ("for i in range(12):\n    os.fork()\nimport time\ntime.sleep(3)\nreturn {}\n", PidsLimit, "pids"),
+    ("for i in range(12):\n    os.fork()\nimport time\ntime.sleep(3)\nreturn {}\n", PolicyViolation, "seccomp"),
     ("import threading, time\nts = [threading.Thread(target=time.sleep, args=(10,)) for i in range(500)]\n"
      "for t in ts:\n    t.start()\nreturn {}\n", PidsLimit, "pids"),
     ("xs = []\nwhile True:\n    xs.append(bytearray(10**6))\n", MemoryLimit, "memory_mb"),

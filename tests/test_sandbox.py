@@ -19,14 +19,14 @@ from hypothesis import strategies as st
 
 from sgde.runtime.errors import (CompileRefused, InputError, InvalidOutput, LimitExceeded, MemoryLimit, NodeRaised,
                                  OutputTooLarge, PolicyViolation, SandboxError, TimeoutLimit)
-from sgde.runtime.policy import load_policy
+from sgde.runtime.policy import IMPORTABLE_MODULES, load_policy
 from sgde.runtime.sandbox import make_backend
 from tests.redteam_corpus import load_cases
 
-#: the corpus's isolation case imports random, which the default policy does not allow
+#: the corpora import every module a policy may ever allow
 BASE_POLICY = load_policy("default").model_copy(update={
     "name": "redteam", "cpu_seconds": 1.0, "wall_seconds": 3.0, "memory_mb": 256, "output_bytes": 65536,
-    "allowed_imports": load_policy("default").allowed_imports + ("random",)})
+    "allowed_imports": tuple(sorted(IMPORTABLE_MODULES))})
 LAYERS = {"restricted": ("inproc", "both"), "docker": ("docker", "both")}
 BACKENDS = [pytest.param("restricted", id="restricted"),
             pytest.param("docker", id="docker", marks=pytest.mark.docker)]

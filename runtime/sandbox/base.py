@@ -1,46 +1,21 @@
-"""The one interface every sandbox backend implements."""
+"""The one interface every sandbox backend implements, and what they share."""
 
 from __future__ import annotations
 
 import atexit
-import json
+import threading
 import weakref
 from abc import ABC, abstractmethod
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import (CompileRefused, InputError, InvalidOutput, MemoryLimit, NodeRaised, OutputTooLarge, PidsLimit,
-                      PolicyViolation, SandboxCrashed, SandboxError)
+from ..errors import SandboxError, WallMissing
 from ..policy import Policy
+from .session import Session
 
-_REPLY_ERRORS: dict[str, type[SandboxError]] = {
-    "compile_refused": CompileRefused, "policy_violation": PolicyViolation, "invalid_output": InvalidOutput,
-    "output_too_large": OutputTooLarge, "memory": MemoryLimit, "node_raised": NodeRaised, "pids": PidsLimit,
-}
-
-
-def raise_for_reply(reply: dict[str, Any], node: str) -> None:
-    """Turn a worker's error reply (same protocol in both backends) into the typed error."""
-    if reply.get("ok"):
-        return
-    error = reply.get("error") or {}
-    cls = _REPLY_ERRORS.get(str(error.get("type")), SandboxCrashed)
-    raise cls(str(error.get("message", "sandbox error")), node=node, limit=error.get("limit"),
-              value=error.get("value"))
-
-
-def worker_request(op: str, source: str, inputs: dict[str, Any], policy: Policy, node: str) -> dict[str, Any]:
-    """The request both backends send to the worker; inputs cross as JSON text (a fresh copy inside)."""
-    if not isinstance(source, str):
-        raise CompileRefused("the code must be a string", node=node)
-    try:
-        inputs_json = json.dumps(inputs, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"inputs are not JSON: {exc}", node=node, field="inputs") from None
-    return {"op": op, "source": source, "inputs": inputs_json, "cpu_seconds": policy.cpu_seconds,
-            "memory_mb": policy.memory_mb, "output_bytes": policy.output_bytes,
-            "allowed_imports": sorted(policy.allowed_imports), "language_guard": policy.language_guard}
+#: the test-only switches: each removes one wall so that a test can prove the other holds alone
+TESTING_SWITCHES = frozenset({"language_guard", "os_wall"})
 
 
 class SandboxResult(BaseModel):
@@ -53,7 +28,8 @@ class SandboxResult(BaseModel):
     stdout_truncated: bool = Field(False, description="True when print() output passed the cap and was cut")
     duration_s: float = Field(description="wall-clock seconds of the call as seen by the host")
     cpu_s: float | None = Field(None, description="CPU seconds the call used inside the sandbox")
-    worker_started: bool = Field(False, description="True when this call had to start a fresh worker/container")
+    worker_started: bool = Field(False, description="True when this call had to start a fresh runner/container")
+    isolation: str = Field("per_call", description="per_call: a fresh process for this call; per_node: a warm one")
 
 
 _LIVE_BACKENDS: "weakref.WeakSet[SandboxBackend]" = weakref.WeakSet()
@@ -61,46 +37,110 @@ _LIVE_BACKENDS: "weakref.WeakSet[SandboxBackend]" = weakref.WeakSet()
 
 @atexit.register
 def close_all_backends() -> None:
-    """Interpreter exit: stop every worker and remove every container still open."""
+    """Interpreter exit: stop every runner and remove every container still open."""
     for backend in list(_LIVE_BACKENDS):
         backend.close()
+
+
+def isolation_for(policy: Policy, reviewed: bool) -> str:
+    """Warm reuse is for reviewed code whose policy asks for it; everything else gets a fresh process per call."""
+    return "per_node" if reviewed and policy.isolation == "per_node" else "per_call"
 
 
 class SandboxBackend(ABC):
     """Runs untrusted Python that defines ``run(inputs: dict) -> dict`` under a policy.
 
-    Both backends speak the same worker protocol; each implements `_exchange`
-    (deliver one request to the node's warm worker or container, enforce the
-    limits only the host can see) and inherits `run` and `check`. They raise
-    only ``SandboxError`` subclasses (with ``node`` set) and replace a worker
-    that hit a limit, so the next call works.
+    A backend keeps one runner per (node, policy, isolation), started on first
+    use; each implements `_start` (start a runner and return its `Session`)
+    and `_walls_in_force` (what the host provides on top of what the runner
+    reports). They raise only ``SandboxError`` subclasses (with ``node`` set)
+    and replace a runner that failed, so the next call works.
+
+    ``testing_disable`` removes a wall ("language_guard" or "os_wall") so a test
+    can prove the other holds alone. Nothing outside the tests passes it: not a
+    plan, a policy, the executor or the CLI.
     """
 
     name: str
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> "SandboxBackend":
-        backend = super().__new__(cls)
-        _LIVE_BACKENDS.add(backend)  # closed at interpreter exit unless closed before
-        return backend
+    def __init__(self, *, testing_disable: frozenset[str] | set[str] = frozenset()) -> None:
+        unknown = set(testing_disable) - TESTING_SWITCHES
+        if unknown:
+            raise ValueError(f"unknown testing switches {sorted(unknown)}")
+        self.testing_disable = frozenset(testing_disable)
+        self._sessions: dict[tuple[str, Policy, str], Session] = {}
+        self._lock = threading.Lock()
+        self._call_locks: dict[tuple[str, Policy, str], threading.Lock] = {}
+        _LIVE_BACKENDS.add(self)  # closed at interpreter exit unless closed before
 
     @abstractmethod
-    def _exchange(self, request: dict[str, Any], policy: Policy, node: str) -> tuple[dict[str, Any], float, bool]:
-        """Send one request; return (ok reply, seconds, whether a fresh worker started) or raise."""
+    def _start(self, node: str, policy: Policy, isolation: str) -> Session:
+        """Start a runner for (node, policy, isolation) and return its session (ready, walls reported)."""
 
-    def run(self, source: str, inputs: dict[str, Any], policy: Policy, *, node: str = "sandbox") -> SandboxResult:
-        """Compile (cached by source hash) and call run(inputs); raise a typed SandboxError on failure."""
-        reply, elapsed, started = self._exchange(worker_request("run", source, inputs, policy, node), policy, node)
-        return SandboxResult(output=json.loads(reply["output_json"]), stdout=reply.get("stdout", ""),
+    def _session(self, node: str, policy: Policy, isolation: str) -> tuple[Session, bool, threading.Lock]:
+        key = (node, policy, isolation)
+        with self._lock:
+            lock = self._call_locks.setdefault(key, threading.Lock())
+            session = self._sessions.get(key)
+            if session is not None and not session.broken:
+                return session, False, lock
+            session = self._sessions[key] = self._start(node, policy, isolation)
+            self._require_walls(session, policy, node)
+            return session, True, lock
+
+    def _require_walls(self, session: Session, policy: Policy, node: str) -> None:
+        walls = self.walls_in_force(session)
+        missing = sorted(w for w in policy.require if not walls.get(w))
+        if missing:
+            session.close()
+            errors = session.ready.get("wall_errors") or {}
+            detail = "; ".join(f"{w}: {errors[w]}" for w in missing if w in errors)
+            raise WallMissing(f"policy {policy.name!r} requires {missing}, which this host does not give the "
+                              f"{self.name} backend{' (' + detail + ')' if detail else ''}; `sgde sandbox doctor` "
+                              "shows what it has", node=node, field="require", value=missing)
+
+    def walls_in_force(self, session: Session) -> dict[str, Any]:
+        """Every wall around this session's runner: what the runner reports, plus what the host adds."""
+        walls = dict(session.ready.get("walls") or {})
+        walls["language_guard"] = "language_guard" not in self.testing_disable and \
+            session.policy.language_guard == "restricted"
+        return walls
+
+    def run(self, source: str, inputs: dict[str, Any], policy: Policy, *, node: str = "sandbox",
+            reviewed: bool = False) -> SandboxResult:
+        """Run ``run(inputs)``; raise a typed SandboxError on failure.
+
+        ``reviewed`` says the source is fixed, hashed code a person approved: it is
+        compiled once per runner, and may be served warm when the policy says
+        ``isolation: per_node``. Anything else is compiled and run in a fresh process.
+        """
+        isolation = isolation_for(policy, reviewed)
+        reply, elapsed, started = self._call("run", source, inputs, policy, node, reviewed, isolation)
+        return SandboxResult(output=reply["output"], stdout=reply.get("stdout", ""),
                              stdout_truncated=bool(reply.get("stdout_truncated")), duration_s=elapsed,
-                             cpu_s=reply.get("cpu_s"), worker_started=started)
+                             cpu_s=reply.get("cpu_s"), worker_started=started, isolation=isolation)
 
     def check(self, source: str, policy: Policy, *, node: str = "sandbox") -> None:
         """Compile only: raise CompileRefused if the code would be refused."""
-        self._exchange(worker_request("check", source, {}, policy, node), policy, node)
+        self._call("check", source, {}, policy, node, False, "per_call")
 
-    @abstractmethod
+    def _call(self, op: str, source: str, inputs: dict[str, Any], policy: Policy, node: str, reviewed: bool,
+              isolation: str) -> tuple[dict[str, Any], float, bool]:
+        session, started, lock = self._session(node, policy, isolation)
+        with lock:
+            try:
+                reply, elapsed = session.call(op, source, inputs, reviewed)
+            except SandboxError as exc:
+                exc.node = exc.node or node
+                raise
+        return reply, elapsed, started
+
     def close(self) -> None:
-        """Stop every worker; idempotent."""
+        """Stop every runner; idempotent."""
+        with self._lock:
+            sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            session.close()
 
     def __enter__(self) -> "SandboxBackend":
         return self

@@ -1,40 +1,49 @@
-"""The docker backend: one hardened, warm container per code node.
+"""The docker backend: one hardened, warm container per code node, a fresh process in it per call.
 
-Each container runs the same worker as the restricted backend (so
+Each container runs the same runner as the restricted backend (so
 RestrictedPython and the import allow-list still apply inside, unless the
-policy says ``language_guard: none``), and adds the kernel's walls: no
+policy says ``language_guard: none``; and by default a zygote forks a fresh
+process for every call, with a scratch directory of its own under /tmp that
+is removed when the call ends). The container adds the kernel's walls: no
 network, read-only root, a size-capped tmpfs, no /dev/shm, every capability
-dropped, no-new-privileges, nobody as the user, pids / memory (swap included)
-/ CPU limits and ulimits from the policy. Calls go over the container's
-attached stdin/stdout, so a call costs a round trip, not a container start.
-A wall-clock overrun removes the container; the next call gets a fresh one.
+dropped, no-new-privileges, nobody as the user, our own seccomp profile
+(``sandbox_images/seccomp.json``, narrower than Docker's default), pids /
+memory (swap included) / CPU limits and ulimits from the policy. Calls go
+over the container's attached stdin/stdout, so a call costs a round trip,
+not a container start. A runner that overran or broke the protocol is
+removed; the next call gets a fresh container.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from contextlib import closing
 import select
 import socket
 import struct
-import threading
 import time
-from typing import Any
+from contextlib import closing
+from importlib import resources
+from typing import Any, Callable
 
-from ..errors import (MemoryLimit, OutputTooLarge, PidsLimit, SandboxCrashed, SandboxUnavailable, TimeoutLimit)
+from ..errors import SandboxUnavailable
 from ..policy import Policy
 from . import protocol
-from .base import SandboxBackend, raise_for_reply
+from .base import SandboxBackend
 from .docker_image import LABEL, docker_client, expected_image
+from .session import FrameReader, Session, Transport, build_hello
+from .syscalls import SeccompUnavailable, seccomp_programs
 
 log = logging.getLogger(__name__)
 
 _START_TIMEOUT_S = 30.0
-_LIFETIME_CPU_S = 600
 _DOCKER_FRAME = struct.Struct(">BxxxI")  # attach stream multiplexing: stream type, 3 pad bytes, size
-_SIGXCPU_EXIT = 128 + 24
+_STDERR_KEEP = 65536
+
+
+def seccomp_profile() -> str:
+    """The container's seccomp profile, as shipped (a reviewer reads exactly what is applied)."""
+    return resources.files("sgde.sandbox_images").joinpath("seccomp.json").read_text(encoding="utf-8")
 
 
 def _ulimits(policy: Policy):
@@ -48,14 +57,14 @@ def container_config(image: str, policy: Policy, node: str, runtime: str | None)
     """Every hardening flag in one place, so a reviewer reads them together."""
     tmpfs = {"/tmp": f"rw,noexec,nosuid,nodev,size={policy.tmpfs_mb}m,mode=1777"} if policy.tmpfs_mb else {}
     config: dict[str, Any] = dict(
-        image=image, command=[str(policy.memory_mb), str(_LIFETIME_CPU_S), "--in-container"],
+        image=image, command=["--in-container"],
         stdin_open=True, tty=False, detach=True,
         network_mode="none", read_only=policy.read_only_root, tmpfs=tmpfs,
         ipc_mode="none",  # no /dev/shm: a read-only root would still leave it writable
-        cap_drop=["ALL"], security_opt=["no-new-privileges"], user="65534:65534",
+        cap_drop=["ALL"], security_opt=["no-new-privileges", f"seccomp={seccomp_profile()}"], user="65534:65534",
         pids_limit=policy.pids, mem_limit=f"{policy.memory_mb}m", memswap_limit=f"{policy.memory_mb}m",
         nano_cpus=int(policy.cpus * 1e9), ulimits=_ulimits(policy),
-        environment={}, working_dir="/tmp",
+        environment={}, working_dir="/tmp" if policy.tmpfs_mb else "/",
         labels={LABEL: "sandbox", f"{LABEL}.node": node, f"{LABEL}.policy": policy.name, f"{LABEL}.image": image,
                 f"{LABEL}.owner": f"{socket.gethostname()}:{os.getpid()}"},
     )
@@ -64,134 +73,68 @@ def container_config(image: str, policy: Policy, node: str, runtime: str | None)
     return config
 
 
-class _Container:
-    """One warm container for one (node, policy), spoken to over its attached stdin/stdout."""
+class AttachTransport(Transport):
+    """One container, spoken to over its attached stdin/stdout (stderr kept for diagnostics)."""
 
-    def __init__(self, client, image: str, policy: Policy, node: str, runtime: str | None) -> None:
-        import docker
-        self.client, self.policy, self.node = client, policy, node
-        self.lock = threading.Lock()
-        self.cpu_total = 0.0
-        self._stdout = bytearray()
-        self._stderr = bytearray()
-        self._pending = bytearray()  # raw attach bytes not yet split into docker frames
+    def __init__(self, container, sock, attached, node: str) -> None:
+        self.container, self.sock, self.attached, self.node = container, sock, attached, node
+        self.reader = FrameReader()
+        self.raw = bytearray()  # attach bytes not yet split into docker frames
+        self.stderr = bytearray()
+        self.gone = False  # removed from outside (not by us)
+
+    def send(self, data: bytes) -> None:
         try:
-            # the SDK would inject the client's proxy settings into the container
-            self.container = client.containers.create(use_config_proxy=False,
-                                                      **container_config(image, policy, node, runtime))
-            attached = client.api.attach_socket(self.container.id,
-                                                params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
-            # the SDK hands back a SocketIO wrapper on unix sockets; select() and sendall need the socket
-            self.sock = getattr(attached, "_sock", attached)
-            self._attached = attached
-            self.container.start()
-        except docker.errors.ImageNotFound:
-            raise SandboxUnavailable(f"sandbox image {image} not found; build it with `sgde sandbox build-image`",
-                                     node=node, field="image") from None
-        except docker.errors.APIError as exc:
-            self.remove()
-            raise SandboxUnavailable(f"cannot start a sandbox container: {exc.explanation or exc}",
-                                     node=node) from None
-        ready = self._read(time.monotonic() + _START_TIMEOUT_S, 4096)
-        if not isinstance(ready, dict) or not ready.get("ready"):
-            detail = self._stderr.decode(errors="replace")[-500:]
-            self.remove()
-            raise SandboxUnavailable(f"the sandbox container did not start ({ready}): {detail}", node=node)
+            self.sock.sendall(data)
+        except OSError:
+            self._state()  # was it removed from outside?
+            raise
 
-    def remove(self) -> None:
-        container = getattr(self, "container", None)
-        if container is not None:
-            try:
-                container.remove(force=True)
-            except Exception:  # already gone, or the daemon went away: nothing left to clean here
-                pass
-        for handle in (getattr(self, "_attached", None), getattr(self, "sock", None)):
-            try:
-                handle.close()
-            except Exception:
-                pass
+    def _demux(self) -> None:
+        while len(self.raw) >= _DOCKER_FRAME.size:
+            stream, size = _DOCKER_FRAME.unpack(bytes(self.raw[:_DOCKER_FRAME.size]))
+            if len(self.raw) < _DOCKER_FRAME.size + size:
+                return
+            payload = bytes(self.raw[_DOCKER_FRAME.size:_DOCKER_FRAME.size + size])
+            del self.raw[:_DOCKER_FRAME.size + size]
+            if stream == 1:
+                self.reader.feed(payload)
+            elif len(self.stderr) < _STDERR_KEEP:
+                self.stderr += payload
 
-    def _read(self, deadline: float, max_bytes: int) -> Any:
-        """One protocol frame from the container's stdout before ``deadline``, or a str tag."""
+    def _receive(self, timeout: float) -> bool | None:
+        """Wait up to ``timeout`` for bytes; True if some came, False if none, None at end of stream."""
+        ready, _, _ = select.select([self.sock], [], [], timeout)
+        if not ready:
+            return False
+        try:
+            chunk = self.sock.recv(1 << 20)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            return None
+        self.raw += chunk
+        self._demux()
+        return True
+
+    def read_frame(self, deadline: float, cap: int, on_idle: Callable[[], str | None]) -> bytes | str:
         while True:
-            frame = self._next_frame(max_bytes)
+            frame = self.reader.next_frame(cap)
             if frame is not None:
                 return frame
             now = time.monotonic()
             if now >= deadline:
                 return "wall"
-            ready, _, _ = select.select([self.sock], [], [], deadline - now)
-            if not ready:
-                return "wall"
-            try:
-                chunk = self.sock.recv(1 << 20)
-            except OSError:
-                chunk = b""
-            if not chunk:
+            got = self._receive(min(deadline - now, 0.05))
+            if got is None:
                 return "eof"
-            self._pending += chunk
-            self._demux()
-            if len(self._stdout) > max_bytes + protocol.HEADER.size:
-                return "too_big"
+            if got is False and (tag := on_idle()):
+                return tag
 
-    def _demux(self) -> None:
-        while len(self._pending) >= _DOCKER_FRAME.size:
-            stream, size = _DOCKER_FRAME.unpack(bytes(self._pending[:_DOCKER_FRAME.size]))
-            if len(self._pending) < _DOCKER_FRAME.size + size:
-                return
-            payload = bytes(self._pending[_DOCKER_FRAME.size:_DOCKER_FRAME.size + size])
-            del self._pending[:_DOCKER_FRAME.size + size]
-            if stream == 1:
-                self._stdout += payload
-            elif len(self._stderr) < 65536:
-                self._stderr += payload
-
-    def _next_frame(self, max_bytes: int) -> Any:
-        if len(self._stdout) < protocol.HEADER.size:
-            return None
-        (size,) = protocol.HEADER.unpack(bytes(self._stdout[:protocol.HEADER.size]))
-        if size > max_bytes:
-            return "too_big"
-        if len(self._stdout) < protocol.HEADER.size + size:
-            return None
-        body = bytes(self._stdout[protocol.HEADER.size:protocol.HEADER.size + size])
-        del self._stdout[:protocol.HEADER.size + size]
-        return json.loads(body)
-
-    def call(self, request: dict[str, Any]) -> tuple[dict[str, Any], float]:
-        policy, node = self.policy, self.node
-        started = time.monotonic()
-        try:
-            self.sock.sendall(protocol.encode(request))
-        except OSError:
-            raise self._gone() from None
-        reply = self._read(started + policy.wall_seconds, 3 * policy.output_bytes + 65536)
-        elapsed = time.monotonic() - started
-        if isinstance(reply, dict):
-            self.cpu_total = reply.get("cpu_total", self.cpu_total)
-            return reply, elapsed
-        if reply == "wall":
-            self.remove()
-            raise TimeoutLimit(f"the code ran past the wall-clock limit of {policy.wall_seconds:g} s; its container "
-                               "was removed", node=node, limit="wall_seconds", value=policy.wall_seconds)
-        if reply == "too_big":
-            self.remove()
-            raise OutputTooLarge(f"the result passed the output limit of {policy.output_bytes} bytes",
-                                 node=node, limit="output_bytes", value=policy.output_bytes)
-        state = self._state()  # the runner exited: read why before the container goes
-        self.remove()
-        if state is None:
-            raise self._gone()
-        if state.get("OOMKilled"):
-            raise MemoryLimit(f"the container was killed for using more than {policy.memory_mb} MiB",
-                              node=node, limit="memory_mb", value=policy.memory_mb)
-        code = state.get("ExitCode")
-        if code == _SIGXCPU_EXIT:
-            raise TimeoutLimit(f"the code used more than {policy.cpu_seconds:g} CPU seconds and was killed",
-                               node=node, limit="cpu_seconds", value=policy.cpu_seconds)
-        detail = self._stderr.decode(errors="replace")[-300:]
-        raise SandboxCrashed(f"the sandbox runner exited with status {code}{': ' + detail if detail else ''}",
-                             node=node)
+    def pending(self) -> bool:
+        if not self.reader.pending():
+            self._receive(0)
+        return self.reader.pending()
 
     def _state(self) -> dict[str, Any] | None:
         import docker
@@ -203,21 +146,45 @@ class _Container:
                 self.container.reload()
             return self.container.attrs["State"]
         except docker.errors.NotFound:
+            self.gone = True
             return None
 
-    def _gone(self) -> SandboxCrashed:
-        return SandboxCrashed(f"the sandbox container of node {self.node!r} disappeared between calls (removed "
-                              "outside sgde?); the next call starts a fresh one", node=self.node)
+    def exit_code(self) -> int | None:
+        state = self._state()
+        if state is None:
+            return None
+        if state.get("OOMKilled"):
+            return 128 + 11  # reported as the memory limit, like a process the kernel killed for memory
+        return state.get("ExitCode")
+
+    def ended(self) -> str:
+        if self.gone:
+            return (f"the sandbox container of node {self.node!r} disappeared between calls (removed outside "
+                    "sgde?); the next call starts a fresh one")
+        detail = self.stderr.decode(errors="replace")[-300:]
+        return f"the sandbox container's runner ended without a reply{': ' + detail if detail else ''}"
+
+    def kill(self) -> None:
+        try:
+            self.container.remove(force=True)
+        except Exception:  # already gone, or the daemon went away: nothing left to clean here
+            pass
+        for handle in (self.attached, self.sock):
+            try:
+                handle.close()
+            except Exception:
+                pass
 
 
 class DockerBackend(SandboxBackend):
     name = "docker"
 
-    def __init__(self, image: str | None = None) -> None:
+    def __init__(self, image: str | None = None, *, testing_disable: frozenset[str] | set[str] = frozenset()) -> None:
+        super().__init__(testing_disable=testing_disable)
+        if "os_wall" in self.testing_disable:
+            raise ValueError("the docker backend's OS wall is the container; it cannot be switched off")
         self._client = None
         self._image = image or os.environ.get("SGDE_SANDBOX_IMAGE")
-        self._containers: dict[tuple[str, Policy], _Container] = {}
-        self._lock = threading.Lock()
         self._runtimes: set[str] | None = None
 
     @property
@@ -251,44 +218,59 @@ class DockerBackend(SandboxBackend):
                     policy.oci_runtime, node)
         return None
 
-    def _container(self, node: str, policy: Policy) -> tuple[_Container, bool]:
-        key = (node, policy)
-        with self._lock:
-            container = self._containers.get(key)
-            if container is not None and container.cpu_total + policy.cpu_seconds + 2 < _LIFETIME_CPU_S:
-                return container, False
-            if container is not None:
-                container.remove()
-            container = self._containers[key] = _Container(self.client, self.image(), policy, node,
-                                                           self._runtime(policy, node))
-            return container, True
+    def walls_in_force(self, session: Session) -> dict[str, Any]:
+        walls = super().walls_in_force(session)
+        policy = session.policy
+        walls.update(container=True, netns=policy.network == "none", mountns=True, pidns=True,
+                     ipcns=True, utsns=True, empty_root=False, userns=False)
+        return walls
 
-    def _exchange(self, request: dict[str, Any], policy: Policy, node: str) -> tuple[dict[str, Any], float, bool]:
-        container, started = self._container(node, policy)
-        with container.lock:
-            try:
-                reply, elapsed = container.call(request)
-            except (TimeoutLimit, MemoryLimit, OutputTooLarge, SandboxCrashed):
-                self._discard(node, policy, container)  # already removed by call(); forget it
-                raise
+    def _start(self, node: str, policy: Policy, isolation: str) -> Session:
+        import docker
+        image, runtime = self.image(), self._runtime(policy, node)
+        guard = "off" if "language_guard" in self.testing_disable else policy.language_guard
         try:
-            raise_for_reply(reply, node)
-        except PidsLimit:
-            self._discard(node, policy, container)  # stray children may still hold pids: start clean
-            raise
-        return reply, elapsed, started
-
-    def _discard(self, node: str, policy: Policy, container: _Container) -> None:
-        with self._lock:
-            if self._containers.get((node, policy)) is container:
-                del self._containers[(node, policy)]
-        container.remove()
+            seccomp = seccomp_programs()
+        except SeccompUnavailable:
+            seccomp = None
+        hello = build_hello(policy, isolation, guard=guard, os_wall=True, seccomp=seccomp, in_container=True)
+        client = self.client
+        try:
+            # the SDK would inject the client's proxy settings into the container
+            container = client.containers.create(use_config_proxy=False,
+                                                 **container_config(image, policy, node, runtime))
+        except docker.errors.ImageNotFound:
+            raise SandboxUnavailable(f"sandbox image {image} not found; build it with `sgde sandbox build-image`",
+                                     node=node, field="image") from None
+        except docker.errors.APIError as exc:
+            raise SandboxUnavailable(f"cannot create a sandbox container: {exc.explanation or exc}",
+                                     node=node) from None
+        transport = None
+        try:
+            attached = client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1,
+                                                                      "stream": 1})
+            # the SDK hands back a SocketIO wrapper on unix sockets; select() and sendall need the socket
+            transport = AttachTransport(container, getattr(attached, "_sock", attached), attached, node)
+            container.start()
+            transport.send(protocol.encode(hello))
+            frame = transport.read_frame(time.monotonic() + _START_TIMEOUT_S, 1 << 20, lambda: None)
+            ready = protocol.decode_json(frame) if isinstance(frame, bytes) else frame
+        except docker.errors.APIError as exc:
+            ready = f"cannot start: {exc.explanation or exc}"
+        except Exception as exc:  # an undecodable ready message, a socket error
+            ready = f"{type(exc).__name__}: {exc}"
+        if not isinstance(ready, dict) or ready.get("ready") is not True:
+            detail = transport.stderr.decode(errors="replace")[-500:] if transport is not None else ""
+            if transport is not None:
+                transport.kill()
+            else:
+                container.remove(force=True)
+            raise SandboxUnavailable(f"the sandbox container did not start ({ready}){': ' + detail if detail else ''}",
+                                     node=node)
+        return Session(transport, policy, isolation, node, ready)
 
     def close(self) -> None:
-        with self._lock:
-            containers, self._containers = list(self._containers.values()), {}
-        for container in containers:
-            container.remove()
+        super().close()
         if self._client is not None:
             self._client.close()
             self._client = None

