@@ -418,7 +418,7 @@ class _Runner:
     def answer(self, source: str, inputs: dict[str, Any]) -> float | str:
         """The answer, or the type of what went wrong (a dropped draw, not an error)."""
         try:
-            result = self.backend.run(source, inputs, self.policy, node=self.node)
+            result = self.backend.run(source, inputs, self.policy, node=self.node, fixed=True)
         except SandboxUnavailable:
             raise
         except SandboxError as exc:

@@ -81,7 +81,7 @@ def check_properties(source: str, properties: Properties, *, reads: list[str], b
 
     def call(inputs: dict[str, Any]) -> dict[str, Any]:
         try:
-            return backend.run(source, inputs, policy, node=node).output
+            return backend.run(source, inputs, policy, node=node, fixed=True).output
         except SandboxError as exc:
             limit = f" (limit {exc.limit})" if exc.limit else ""
             raise CodeRejected(f"on inputs {_short(inputs)} the code failed: {exc.type_name}{limit}: {exc.message}",
@@ -109,7 +109,8 @@ def check_properties(source: str, properties: Properties, *, reads: list[str], b
         if invariants is None:
             return
         try:
-            verdicts = backend.run(invariants, {"inputs": inputs, "output": output}, policy, node=node).output
+            verdicts = backend.run(invariants, {"inputs": inputs, "output": output}, policy, node=node,
+                                   fixed=True).output
         except SandboxError as exc:
             raise CodeRejected(f"an invariant failed to evaluate on inputs {_short(inputs)}, output "
                                f"{_short(output)}: {exc.type_name}: {exc.message}", node=node,

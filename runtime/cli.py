@@ -31,7 +31,13 @@ def _fail(error: SgdeError | str, code: int = 2) -> None:
 
 
 def _emit(obj: Any) -> None:
-    typer.echo(json.dumps(obj, ensure_ascii=False))
+    """One JSON line on stdout; never a NaN/Infinity (not JSON), never a traceback."""
+    try:
+        line = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        line = json.dumps({"ok": False, "error": {"type": "invalid_output",
+                                                  "message": f"the result cannot be written as JSON: {exc}"}})
+    typer.echo(line)
 
 
 def _coerce(name: str, text: str, type_name: str) -> Any:
@@ -180,6 +186,31 @@ def sandbox_exec(file: Path = typer.Argument(..., help="Python file defining run
     if result.stdout:
         out["stdout"] = result.stdout
     _emit(out)
+
+
+@sandbox_app.command("doctor")
+def sandbox_doctor(policy: str = typer.Option("default", "--policy", help="policy whose required walls to check"),
+                   backend: Optional[str] = typer.Option(None, "--backend",
+                                                         help="restricted or docker (default: both)")) -> None:
+    """Which isolation walls are in force on this host, per backend; exit 2 if the policy requires a missing one."""
+    from .policy import load_policy
+    from .sandbox import make_backend
+    try:
+        chosen = load_policy(policy)
+    except SgdeError as exc:
+        _fail(exc)
+    missing_any = False
+    for name in [backend] if backend else ["restricted", "docker"]:
+        row: dict[str, Any] = {"backend": name, "policy": chosen.name, "require": list(chosen.require)}
+        try:
+            with make_backend(name) as sandbox:
+                row.update(sandbox.probe_walls(chosen.model_copy(update={"backend": name})))
+            row["available"] = True
+        except SgdeError as exc:
+            row.update(available=False, error=exc.to_dict())
+        missing_any |= bool(row.get("missing")) or (backend is not None and not row["available"])
+        _emit(row)
+    raise typer.Exit(2 if missing_any else 0)
 
 
 @sandbox_app.command("build-image")

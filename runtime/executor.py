@@ -239,7 +239,8 @@ class Executor:
                 raise NodeFailed(f"source_from {node.source_from!r} produced {type(source).__name__}, not code",
                                  node=node.id, cause={"type": "source_type", "message": type(source).__name__})
             code_sha = sha256_text(source)
-            result = self.sandbox(policy.backend).run(self.entry_source(node, source), inputs, policy, node=node.id)
+            result = self.sandbox(policy.backend).run(self.entry_source(node, source), inputs, policy, node=node.id,
+                                                     reviewed=node.reviewed)
         except SgdeError as exc:
             exc.node = exc.node or node.id
             record.error = exc.to_dict()
@@ -248,7 +249,7 @@ class Executor:
         record.sandbox = SandboxStats(backend=policy.backend, policy=policy.name, cpu_s=result.cpu_s,
                                       worker_started=result.worker_started, stdout=result.stdout,
                                       stdout_truncated=result.stdout_truncated, code_sha256=code_sha,
-                                      reviewed=node.reviewed)
+                                      reviewed=node.reviewed, isolation=result.isolation)
         record.output = result.output
         return result.output
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -22,9 +23,26 @@ def parse_number(text: str, pick: str = "last") -> int | float:
         raise OutputParseError(f"no number in the output: {text[:200]!r}", field="parser")
     raw = (found[-1] if pick == "last" else found[0]).replace(",", "")
     value = float(raw)
+    if not math.isfinite(value):
+        raise OutputParseError(f"the number {raw[:40]!r} is out of range (not finite)", field="parser")
     if value.is_integer() and not any(c in raw for c in ".eE") and abs(value) < 2**63:
         return int(raw)
     return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is out of range")
+    return value
+
+
+#: JSON as the standard says: no NaN/Infinity (which json accepts by default and no JSON reader does)
+_STRICT_JSON = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
 
 
 def _json_candidate(text: str) -> str:
@@ -38,8 +56,11 @@ def _json_candidate(text: str) -> str:
 def parse_json(text: str, schema: dict[str, Any]) -> Any:
     candidate = _json_candidate(text).strip()
     try:
-        value, _ = json.JSONDecoder().raw_decode(candidate)
-    except json.JSONDecodeError as exc:
+        value, _ = _STRICT_JSON.raw_decode(candidate)
+    except (json.JSONDecodeError, ValueError, RecursionError) as exc:
+        if not isinstance(exc, json.JSONDecodeError):
+            raise OutputParseError(f"output is not plain JSON ({str(exc)[:120]}): {text[:200]!r}",
+                                   field="parser") from None
         raise OutputParseError(f"output is not JSON ({exc.msg} at char {exc.pos}): {text[:200]!r}",
                                field="parser") from None
     try:

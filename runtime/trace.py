@@ -19,6 +19,8 @@ class SandboxStats(BaseModel):
     stdout_truncated: bool = False
     code_sha256: str = Field(description="SHA-256 of the code that ran")
     reviewed: bool = Field(description="False when the code came from an upstream node at run time")
+    isolation: str = Field("per_call", description="per_call: the call ran in a process no earlier call ran "
+                           "in; per_node: in the node's warm process (reviewed code whose policy allows it)")
 
 
 class TraceRecord(BaseModel):

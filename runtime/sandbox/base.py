@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 import weakref
 from abc import ABC, abstractmethod
@@ -13,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import SandboxError, WallMissing
 from ..policy import Policy
 from .session import Session
+
+log = logging.getLogger(__name__)
 
 #: the test-only switches: each removes one wall so that a test can prove the other holds alone
 TESTING_SWITCHES = frozenset({"language_guard", "os_wall"})
@@ -83,7 +86,11 @@ class SandboxBackend(ABC):
             lock = self._call_locks.setdefault(key, threading.Lock())
             session = self._sessions.get(key)
             if session is not None and not session.broken:
-                return session, False, lock
+                if not session.transport.pending():
+                    return session, False, lock
+                # it wrote to its channel between calls: compromised. This call gets a fresh runner
+                log.warning("sandbox runner of node %s wrote between calls; replaced", node)
+                session.close()
             session = self._sessions[key] = self._start(node, policy, isolation)
             self._require_walls(session, policy, node)
             return session, True, lock
@@ -106,16 +113,31 @@ class SandboxBackend(ABC):
             session.policy.language_guard == "restricted"
         return walls
 
+    def probe_walls(self, policy: Policy) -> dict[str, Any]:
+        """Start a runner under ``policy`` and report every wall around it, and why any is missing."""
+        session = self._start("doctor", policy, "per_call")
+        try:
+            walls = self.walls_in_force(session)
+            return {"walls": walls, "errors": dict(session.ready.get("wall_errors") or {}),
+                    "missing": sorted(w for w in policy.require if not walls.get(w)),
+                    "start_s": session.ready.get("start_s")}
+        finally:
+            session.close()
+
     def run(self, source: str, inputs: dict[str, Any], policy: Policy, *, node: str = "sandbox",
-            reviewed: bool = False) -> SandboxResult:
+            reviewed: bool = False, fixed: bool | None = None) -> SandboxResult:
         """Run ``run(inputs)``; raise a typed SandboxError on failure.
 
-        ``reviewed`` says the source is fixed, hashed code a person approved: it is
-        compiled once per runner, and may be served warm when the policy says
-        ``isolation: per_node``. Anything else is compiled and run in a fresh process.
+        ``reviewed``: the source is a plan's fixed, hashed code, which a person
+        approves; it may be served warm when the policy says ``isolation: per_node``.
+        ``fixed`` (default: ``reviewed``): the same source serves many calls (a code
+        node, or teacher code under verification), so the runner compiles it once,
+        before any call's data is in it. Anything else (a PAL program, written from
+        one input) is compiled by the call's own process and dies with it.
         """
         isolation = isolation_for(policy, reviewed)
-        reply, elapsed, started = self._call("run", source, inputs, policy, node, reviewed, isolation)
+        fixed = reviewed if fixed is None else fixed
+        reply, elapsed, started = self._call("run", source, inputs, policy, node, fixed, isolation)
         return SandboxResult(output=reply["output"], stdout=reply.get("stdout", ""),
                              stdout_truncated=bool(reply.get("stdout_truncated")), duration_s=elapsed,
                              cpu_s=reply.get("cpu_s"), worker_started=started, isolation=isolation)
@@ -124,12 +146,12 @@ class SandboxBackend(ABC):
         """Compile only: raise CompileRefused if the code would be refused."""
         self._call("check", source, {}, policy, node, False, "per_call")
 
-    def _call(self, op: str, source: str, inputs: dict[str, Any], policy: Policy, node: str, reviewed: bool,
+    def _call(self, op: str, source: str, inputs: dict[str, Any], policy: Policy, node: str, fixed: bool,
               isolation: str) -> tuple[dict[str, Any], float, bool]:
         session, started, lock = self._session(node, policy, isolation)
         with lock:
             try:
-                reply, elapsed = session.call(op, source, inputs, reviewed)
+                reply, elapsed = session.call(op, source, inputs, fixed)
             except SandboxError as exc:
                 exc.node = exc.node or node
                 raise
