@@ -12,6 +12,29 @@ REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+#: the recorded compiles CI replays: the README's first command's, and one more (the rest: --replay-all)
+CI_REPLAYS = ("gsmhard-0121-m3", "gsmhard-0204-m1")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--replay-all", action="store_true",
+                     help="replay every recorded frontier compile (CI replays only CI_REPLAYS; see "
+                          "benchmarks/replay_all.py)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect (not skip) the long replays CI does not run, unless --replay-all."""
+    if config.getoption("--replay-all"):
+        return
+    keep, dropped = [], []
+    for item in items:
+        replay = item.originalname == "test_replaying_a_recorded_compile_gives_the_byte_identical_plan"
+        (dropped if replay and item.callspec.id not in CI_REPLAYS else keep).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cwd(tmp_path, monkeypatch):
     """Tests write only under their tmp dir; traces and runs never land in the repo."""

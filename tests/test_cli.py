@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import textwrap
 
 import pytest
 import yaml
@@ -136,3 +137,38 @@ def test_model_install_prints_a_verified_path(tiny_model_path):
     assert out.returncode == 0 and out.stdout.strip() == str(tiny_model_path)
     bad = sgde("model", "install", "gpt-17")
     assert bad.returncode == 2 and "known models" in bad.stderr
+
+
+def test_run_prints_one_strict_json_line_per_input_whatever_the_code_does(tmp_path):
+    """Issue #12: one JSON line per input (never NaN/Infinity, never a traceback), whatever comes back."""
+    source = textwrap.dedent('''
+        def run(inputs):
+            mode = inputs["a"]
+            if mode == 1:
+                return {"sum": 7}
+            if mode == 2:
+                raise ValueError("boom \\x1b[2J\\u202e")
+            if mode == 3:
+                return {"sum": float("inf")}
+            if mode == 4:
+                return {"sum": 9 ** 6000}
+            if mode == 5:
+                return {"sum": getattr((), "__cl" + "ass__")}
+            while True:
+                pass
+    ''')
+    data = code_plan()
+    data["nodes"][1]["source"] = source  # the "add" node
+    data["nodes"][1]["policy_override"] = {"cpu_seconds": 0.5, "wall_seconds": 2}
+    rows = [{"a": mode, "b": 0} for mode in range(1, 7)]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = sgde("run", write_plan(tmp_path, data), "--input-file", tmp_path / "in.jsonl")
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+
+    def no_constants(name):
+        raise AssertionError(f"{name} in the CLI's output")
+    lines = [json.loads(line, parse_constant=no_constants) for line in out.stdout.splitlines()]
+    assert len(lines) == len(rows) and lines[0] == {"ok": True, "output": 14}
+    causes = [line["error"]["cause"]["type"] for line in lines[1:]]
+    assert causes == ["node_raised", "invalid_output", "invalid_output", "policy_violation", "timeout"], lines
+    assert "\x1b" not in out.stdout and "\\u001b" in out.stdout

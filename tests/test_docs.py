@@ -36,3 +36,18 @@ def test_readme_documents_every_command():
               for sub in group.commands[group_name].commands}
     for name in names:
         assert name in README, f"{name} is not documented in the README"
+
+
+def test_readme_lists_every_gadget_decision():
+    """The security section's table is the facade code's own list of dropped and wrapped members."""
+    from sgde.runtime.sandbox.runner.facades import DROPPED, WRAPPED_WHY
+    rows = set(re.findall(r"^\s*\| `([\w.]+)` \| (dropped|wrapped) \|", README, re.MULTILINE))
+    expected = {(f"{module}.{name}", "dropped") for module, names in DROPPED.items() for name in names
+                if not name.startswith("HAVE_")} | {(name, "wrapped") for name in WRAPPED_WHY}
+    assert rows == expected
+
+
+def test_shipped_seccomp_profile_is_the_generated_one():
+    """sandbox_images/seccomp.json is what syscalls.py generates (regenerate it after changing the lists)."""
+    from sgde.runtime.sandbox.syscalls import docker_profile_json
+    assert (REPO / "sandbox_images" / "seccomp.json").read_text() == docker_profile_json()

@@ -138,9 +138,11 @@ class SandboxBackend(ABC):
         isolation = isolation_for(policy, reviewed)
         fixed = reviewed if fixed is None else fixed
         reply, elapsed, started = self._call("run", source, inputs, policy, node, fixed, isolation)
-        return SandboxResult(output=reply["output"], stdout=reply.get("stdout", ""),
-                             stdout_truncated=bool(reply.get("stdout_truncated")), duration_s=elapsed,
-                             cpu_s=reply.get("cpu_s"), worker_started=started, isolation=isolation)
+        # protocol.check_reply has checked every field's type already
+        return SandboxResult.model_construct(output=reply["output"], stdout=reply.get("stdout", ""),
+                                             stdout_truncated=bool(reply.get("stdout_truncated")),
+                                             duration_s=elapsed, cpu_s=reply.get("cpu_s"), worker_started=started,
+                                             isolation=isolation)
 
     def check(self, source: str, policy: Policy, *, node: str = "sandbox") -> None:
         """Compile only: raise CompileRefused if the code would be refused."""

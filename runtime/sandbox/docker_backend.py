@@ -131,6 +131,9 @@ class AttachTransport(Transport):
             if got is False and (tag := on_idle()):
                 return tag
 
+    def buffered(self) -> bool:
+        return self.reader.pending()
+
     def pending(self) -> bool:
         if not self.reader.pending():
             self._receive(0)

@@ -103,7 +103,8 @@ def decode_json(body: bytes, what: str = "the sandbox's reply") -> Any:
         raise InvalidOutput(f"{what} is nested too deeply (limit {MAX_REPLY_DEPTH} levels)") from None
     except (ValueError, TypeError, MemoryError) as exc:
         raise InvalidOutput(f"{what} is not valid JSON: {str(exc)[:200]}") from None
-    if _depth(value) > MAX_REPLY_DEPTH:
+    # fewer brackets than the limit cannot nest deeper than it; only then is the walk needed
+    if body.count(b"[") + body.count(b"{") > MAX_REPLY_DEPTH and _depth(value) > MAX_REPLY_DEPTH:
         raise InvalidOutput(f"{what} is nested too deeply (limit {MAX_REPLY_DEPTH} levels)")
     return value
 

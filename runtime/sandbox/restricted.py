@@ -100,6 +100,9 @@ class PipeTransport(Transport):
                 return "eof"
             self.reader.feed(chunk)
 
+    def buffered(self) -> bool:
+        return self.reader.pending()
+
     def pending(self) -> bool:
         if self.reader.pending():
             return True

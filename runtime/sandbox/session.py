@@ -26,6 +26,7 @@ SANDBOX_UID = SANDBOX_GID = 65534
 #: how much longer than the policy's wall clock the host waits for a zygote that enforces it itself
 _ZYGOTE_GRACE_S = 1.0
 _CPU_MARGIN_S = 0.25
+_POLL_S = 0.05
 
 
 class FrameReader:
@@ -68,6 +69,10 @@ class Transport(ABC):
     @abstractmethod
     def pending(self) -> bool:
         """Whether bytes beyond the last frame are waiting (a runner says exactly one frame per request)."""
+
+    @abstractmethod
+    def buffered(self) -> bool:
+        """Whether bytes beyond the last frame already arrived with it (no system call)."""
 
     @abstractmethod
     def exit_code(self) -> int | None:
@@ -152,7 +157,8 @@ class Session:
         frame = self.transport.read_frame(deadline, protocol.reply_cap(policy.output_bytes), self._cpu_watch())
         if isinstance(frame, str):
             self._fail(frame, request_id)
-        if self.transport.pending():
+        # bytes that came with the reply; later ones are caught before the next call (SandboxBackend._session)
+        if self.transport.buffered():
             self._breach("the sandbox sent more than one reply to one request")
         try:
             reply = protocol.check_reply(protocol.decode_json(frame), request_id, prepare=prepare)
@@ -166,14 +172,19 @@ class Session:
         return reply
 
     def _cpu_watch(self) -> Callable[[], str | None]:
+        """Polled while the host waits (every 50 ms). A per-call process starts from zero CPU; a per-node
+        worker's baseline is read at the first poll, less the 50 ms the call may have used by then."""
         limit = self.policy.cpu_seconds + _CPU_MARGIN_S
-        baseline = self.transport.call_cpu_seconds() if self.isolation == "per_node" else 0.0
+        baseline: list[float] = [] if self.isolation == "per_node" else [0.0]
 
         def check() -> str | None:
             used = self.transport.call_cpu_seconds()
-            if used is not None and baseline is not None and used - baseline > limit:
-                return "cpu"
-            return None
+            if used is None:
+                return None
+            if not baseline:
+                baseline.append(used - _POLL_S)
+                return None
+            return "cpu" if used - baseline[0] > limit else None
         return check
 
     def _breach(self, why: str) -> None:
