@@ -14,6 +14,7 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from .errors import PolicyError
 
@@ -103,8 +104,10 @@ class PolicyOverride(BaseModel):
     cpus: float | None = Field(None, gt=0)
     oci_runtime: str | None = None
     require_oci_runtime: bool | None = None
-    isolation: Literal["per_call", "per_node"] | None = None
-    require: tuple[Wall, ...] | None = None
+    # valid in a plan, but left out of the JSON schema the teacher edits plans with: a compile never
+    # needs them (and recorded compiles replay against that schema)
+    isolation: SkipJsonSchema[Literal["per_call", "per_node"] | None] = None
+    require: SkipJsonSchema[tuple[Wall, ...] | None] = None
 
 
 #: numeric fields where smaller is tighter

@@ -227,8 +227,15 @@ def _wait(pid: int) -> int:
 
 def _init_shim() -> None:
     """As PID 1 in a container, the kernel ignores default-action signals such as SIGPROF or
-    SIGXCPU; so PID 1 forks the real runner and only waits, exiting with its status."""
+    SIGXCPU; so PID 1 forks the real runner and only waits, reaping any orphan, and exits with
+    the runner's status."""
     child = os.fork()
     if child == 0:
         return
-    os._exit(wait_code(_wait(child)))
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except InterruptedError:
+            continue
+        if pid == child:
+            os._exit(wait_code(status))
