@@ -34,7 +34,10 @@ def _emit(obj: Any) -> None:
     """One JSON line on stdout; never a NaN/Infinity (not JSON), never a traceback."""
     try:
         line = json.dumps(obj, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
+        line.encode("utf-8")  # a lone surrogate (a JSON \ud800 escape in an input or an output) is not UTF-8
+    except UnicodeEncodeError:
+        line = json.dumps(obj, allow_nan=False)  # escaped: still the same JSON
+    except (TypeError, ValueError, RecursionError) as exc:
         line = json.dumps({"ok": False, "error": {"type": "invalid_output",
                                                   "message": f"the result cannot be written as JSON: {exc}"}})
     typer.echo(line)

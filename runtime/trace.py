@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
@@ -52,8 +53,8 @@ class TraceWriter:
         self._handle: TextIO = open(path, "w", encoding="utf-8")
 
     def write(self, records: list[TraceRecord]) -> None:
-        for record in records:
-            self._handle.write(record.model_dump_json() + "\n")
+        for record in records:  # ASCII JSON: a lone surrogate in an input or output cannot break the write
+            self._handle.write(json.dumps(record.model_dump(mode="json")) + "\n")
         self._handle.flush()
 
     def close(self) -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sgde.runtime.errors import InvalidOutput, OutputTooLarge, ProtocolViolation, SandboxError
+from sgde.runtime.errors import CompileRefused, InvalidOutput, OutputTooLarge, ProtocolViolation, SandboxError
 from sgde.runtime.policy import load_policy
 from sgde.runtime.sandbox import protocol
 from sgde.runtime.sandbox.docker_backend import DockerBackend
@@ -101,6 +102,11 @@ FORGED = {
     "infinity": (b'{"id": "%s", "ok": true, "output": {"n": Infinity}}', InvalidOutput),
     "wrong_id": (b'{"id": "not-%s", "ok": true, "output": {"n": 1}}', ProtocolViolation),
     "wrong_shape": (b'{"id": "%s", "ok": true, "output": [1, 2]}', ProtocolViolation),
+    "unhashable_limit": (b'{"id": "%s", "ok": false, "error": {"type": "node_raised", "message": "x", "limit": []}}',
+                         ProtocolViolation),
+    "impossible_cpu": (b'{"id": "%s", "ok": true, "output": {}, "cpu_s": 1e300}', ProtocolViolation),
+    "object_value": (b'{"id": "%s", "ok": false, "error": {"type": "timeout", "message": "x", "value": {"a": 1}}}',
+                     ProtocolViolation),
 }
 
 
@@ -308,3 +314,98 @@ def test_the_attacks_are_real_where_calls_share_a_process(sandbox):
     # the same policy, code that is not reviewed: a fresh process per call whatever the policy says
     sandbox.run(handler_only, {}, warm, node="control-unreviewed")
     assert sandbox.run(VICTIM, {"secret": SECRET}, warm, node="control-unreviewed").output == VICTIM_ALONE
+
+
+@pytest.mark.parametrize("sandbox", [p for p in PARAMS if "guard-off" in p.id], indirect=True)
+def test_a_call_that_dies_mid_reply_leaves_nothing_for_the_next(sandbox):
+    """Half a reply carrying a secret, then death: the zygote wipes what it read on every path."""
+    half = _FIND + textwrap.dedent('''
+        def run(inputs):
+            body = json.dumps({"id": _runner_locals("envelope")["id"], "ok": True,
+                               "output": {"rows": [f"row {i} of " + inputs["secret"] for i in range(200)]}}).encode()
+            os.write(_runner_locals("reply_w"), _frame(body)[:len(body) // 2])
+            os._exit(0)
+    ''')
+    with pytest.raises(SandboxError):
+        sandbox.run(half, {"secret": SECRET}, _policy(sandbox), node="half")
+    assert _attack(sandbox, LOOK_FOR_VICTIM, node="half") == {"found": [], "scratch": []}
+
+
+@pytest.mark.parametrize("sandbox", [p for p in PARAMS if "guard-off" in p.id], indirect=True)
+def test_a_runner_that_stops_reading_cannot_hang_the_host(sandbox):
+    """per_node: a call makes its worker stop reading; the next request (too big for the pipe) cannot be sent.
+    The host gives up at the wall clock, replaces the worker, and the call after works."""
+    warm = _policy(sandbox).model_copy(update={"isolation": "per_node", "wall_seconds": 2.0})
+    stop = _FIND + textwrap.dedent('''
+        def run(inputs):
+            import time
+            for module in list(sys.modules.values()):
+                if hasattr(module, "read_message") and hasattr(module, "read_frame_into"):
+                    module.read_message = lambda *a, **k: time.sleep(3600)
+            return {"stopped": True}
+    ''')
+    sandbox.run(stop, {}, warm, node="deaf", reviewed=True)
+    started = time.monotonic()
+    with pytest.raises(SandboxError) as info:
+        sandbox.run(VICTIM, {"secret": SECRET, "pad": "x" * 500_000}, warm, node="deaf", reviewed=True)
+    assert time.monotonic() - started < warm.wall_seconds + 3 and info.value.type_name == "timeout"
+    assert sandbox.run(VICTIM, {"secret": SECRET}, warm, node="deaf", reviewed=True).output == VICTIM_ALONE
+
+
+@pytest.mark.docker
+def test_a_scratch_tree_deeper_than_the_descriptor_limit_is_still_removed(docker_image):
+    """Docker, guard off: a call nests directories past open_files and fills the scratch at the bottom."""
+    with DockerBackend(testing_disable={"language_guard"}) as sandbox:
+        policy = _policy(sandbox)
+        deep = _FIND + textwrap.dedent('''
+            def run(inputs):
+                for i in range(300):
+                    os.mkdir("d")
+                    os.chdir("d")
+                files = 0
+                try:  # files of at most the policy's file_size_mb, until the scratch tmpfs is full
+                    while True:
+                        with open(f"fill{files}", "wb") as fh:
+                            files += 1
+                            fh.write(b"x" * (1 << 20))
+                except OSError:
+                    pass
+                return {"depth": 300, "filled": files > 1}
+        ''')
+        assert sandbox.run(deep, {}, policy, node="deep").output == {"depth": 300, "filled": True}
+        room = _FIND + textwrap.dedent('''
+            def run(inputs):
+                with open("mine", "wb") as fh:
+                    fh.write(b"y" * (1 << 19))
+                return {"wrote": os.path.getsize("mine"), "scratch": sorted(os.listdir("."))}
+        ''')
+        assert sandbox.run(room, {}, policy, node="deep").output == {"wrote": 1 << 19, "scratch": ["mine"]}
+
+
+def test_fixed_code_the_runner_let_go_is_prepared_again():
+    from sgde.runtime.sandbox.runner.execute import CACHE_ENTRIES
+    with RestrictedBackend() as sandbox:
+        sources = [f"def run(inputs):\n    return {{'k': {k}}}\n" for k in range(CACHE_ENTRIES + 2)]
+        for k, source in enumerate(sources):
+            assert sandbox.run(source, {}, POLICY, node="many", reviewed=True).output == {"k": k}
+        assert sandbox.run(sources[0], {}, POLICY, node="many", reviewed=True).output == {"k": 0}
+
+
+def test_caller_mistakes_are_typed_errors_not_tracebacks():
+    from sgde.runtime.errors import InputError
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    with RestrictedBackend() as sandbox:
+        with pytest.raises(InputError, match="inputs"):
+            sandbox.run(VICTIM, {"secret": deep}, POLICY, node="caller")
+        # a lone surrogate in an input, in the code's text, in what it prints and returns: typed, never a crash
+        echo = "def run(inputs):\n    print(inputs['t'])\n    return {'n': len(inputs['t']), 'echo': inputs['t']}\n"
+        for fixed in (False, True):
+            out = sandbox.run(echo, {"t": "a\udc80"}, POLICY, node=f"surrogate-{fixed}", reviewed=fixed)
+            assert out.output == {"n": 2, "echo": "a\udc80"} and out.stdout == "a\udc80\n"
+            with pytest.raises(CompileRefused):
+                sandbox.run("def run(inputs):\n    return {'s': '\ud800'}\n", {}, POLICY, node="lone",
+                            reviewed=fixed)
+        with pytest.raises(CompileRefused):
+            sandbox.check("x = '\ud800'\n", POLICY, node="surrogate-check")

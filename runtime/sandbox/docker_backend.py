@@ -83,12 +83,23 @@ class AttachTransport(Transport):
         self.stderr = bytearray()
         self.gone = False  # removed from outside (not by us)
 
-    def send(self, data: bytes) -> None:
+    def send(self, data: bytes, deadline: float) -> bool:
+        view = memoryview(data)
         try:
-            self.sock.sendall(data)
+            while view:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                _, ready, _ = select.select([], [self.sock], [], min(left, 0.05))
+                if ready:
+                    try:
+                        view = view[self.sock.send(view, socket.MSG_DONTWAIT):]  # what fits now, never blocks
+                    except BlockingIOError:
+                        pass
         except OSError:
             self._state()  # was it removed from outside?
             raise
+        return True
 
     def _demux(self) -> None:
         while len(self.raw) >= _DOCKER_FRAME.size:
@@ -135,9 +146,9 @@ class AttachTransport(Transport):
         return self.reader.pending()
 
     def pending(self) -> bool:
-        if not self.reader.pending():
-            self._receive(0)
-        return self.reader.pending()
+        if self.reader.pending():
+            return True
+        return self._receive(0) is not False  # bytes between calls, or the end of the stream
 
     def _state(self) -> dict[str, Any] | None:
         import docker
@@ -255,7 +266,7 @@ class DockerBackend(SandboxBackend):
             # the SDK hands back a SocketIO wrapper on unix sockets; select() and sendall need the socket
             transport = AttachTransport(container, getattr(attached, "_sock", attached), attached, node)
             container.start()
-            transport.send(protocol.encode(hello))
+            transport.send(protocol.encode(hello), time.monotonic() + _START_TIMEOUT_S)
             frame = transport.read_frame(time.monotonic() + _START_TIMEOUT_S, 1 << 20, lambda: None)
             ready = protocol.decode_json(frame) if isinstance(frame, bytes) else frame
         except docker.errors.APIError as exc:

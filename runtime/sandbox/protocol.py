@@ -20,8 +20,7 @@ import secrets
 import unicodedata
 from typing import Any
 
-from ..errors import (ERROR_TYPES, CompileRefused, InvalidOutput, MemoryLimit, NodeRaised, OutputTooLarge, PidsLimit,
-                      PolicyViolation, ProtocolViolation, SandboxCrashed, SandboxError, TimeoutLimit)
+from ..errors import ERROR_TYPES, InvalidOutput, ProtocolViolation, SandboxCrashed, SandboxError
 from .runner.framing import HEADER
 
 #: requests larger than this are refused before they are sent (the runner's receive buffer)
@@ -31,9 +30,8 @@ MAX_REPLY_DEPTH = 80
 #: what Python itself will parse (sys.get_int_max_str_digits())
 MAX_INT_DIGITS = 4300
 #: error types a runner may report; anything else is a crash
-_REPLY_ERROR_TYPES = frozenset(cls.type_name for cls in (
-    CompileRefused, PolicyViolation, InvalidOutput, OutputTooLarge, MemoryLimit, NodeRaised, PidsLimit,
-    TimeoutLimit, SandboxCrashed))
+_REPLY_ERROR_TYPES = frozenset({"compile_refused", "policy_violation", "invalid_output", "output_too_large",
+                                "memory", "node_raised", "pids", "timeout", "sandbox_crashed"})
 _LIMIT_NAMES = frozenset({"cpu_seconds", "wall_seconds", "memory_mb", "output_bytes", "pids", "seccomp"})
 _MESSAGE_CHARS = 2000
 
@@ -43,9 +41,10 @@ def new_request_id() -> str:
 
 
 def reply_cap(output_bytes: int) -> int:
-    """Largest reply frame a runner may send under a policy: the result (output_bytes), the captured print
-    output (output_bytes characters, at most 6 bytes each once escaped as JSON) and the envelope."""
-    return 7 * output_bytes + 65536
+    """Largest reply frame a runner may send under a policy: the result (output_bytes once written as ASCII
+    JSON), the captured print output (output_bytes characters, at most 12 bytes each once escaped) and the
+    envelope."""
+    return 13 * output_bytes + 65536
 
 
 def frame(body: bytes) -> bytes:
@@ -53,7 +52,7 @@ def frame(body: bytes) -> bytes:
 
 
 def encode(message: dict[str, Any]) -> bytes:
-    return frame(json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8"))
+    return frame(json.dumps(message, separators=(",", ":"), allow_nan=False).encode("ascii"))
 
 
 # --- decoding --------------------------------------------------------------------------------
@@ -120,8 +119,8 @@ def clean_text(text: str, limit: int = _MESSAGE_CHARS) -> str:
     return "".join(out)
 
 
-def check_reply(reply: Any, request_id: str, *, prepare: bool = False) -> dict[str, Any]:
-    """The reply's shape, field by field; a ProtocolViolation when it is not one."""
+def check_reply(reply: Any, request_id: str, *, prepare: bool = False, cpu_ceiling: float = 3600.0) -> dict[str, Any]:
+    """The reply's shape, field by field with exact types; a ProtocolViolation when it is not one."""
     if type(reply) is not dict or type(reply.get("id")) is not str or type(reply.get("ok")) is not bool:
         raise ProtocolViolation("the sandbox sent a reply without an id or status")
     if reply["id"] != request_id:
@@ -130,6 +129,11 @@ def check_reply(reply: Any, request_id: str, *, prepare: bool = False) -> dict[s
         error = reply.get("error")
         if type(error) is not dict or type(error.get("type")) is not str or type(error.get("message")) is not str:
             raise ProtocolViolation("the sandbox sent an error reply without a type and message")
+        limit, value = error.get("limit"), error.get("value")
+        if limit is not None and type(limit) is not str:
+            raise ProtocolViolation("the sandbox sent an error reply with a bad limit")
+        if value is not None and not _scalar(value):
+            raise ProtocolViolation("the sandbox sent an error reply with a bad value")
         return reply
     if prepare:
         return reply
@@ -137,13 +141,24 @@ def check_reply(reply: Any, request_id: str, *, prepare: bool = False) -> dict[s
             or type(reply.get("stdout_truncated", False)) is not bool:
         raise ProtocolViolation("the sandbox sent a result reply of the wrong shape")
     cpu = reply.get("cpu_s")
-    if cpu is not None and (type(cpu) not in (int, float) or cpu < 0):
-        raise ProtocolViolation("the sandbox sent a reply with a bad cpu_s")
+    if cpu is not None and (type(cpu) not in (int, float) or not 0 <= cpu <= cpu_ceiling):
+        raise ProtocolViolation("the sandbox sent a reply with an impossible cpu_s")
     return reply
 
 
+def _scalar(value: Any) -> bool:
+    kind = type(value)
+    return kind is bool or kind is str and len(value) <= 1000 or kind is int and abs(value) < 2**63 \
+        or kind is float and math.isfinite(value)
+
+
+def is_not_prepared(reply: dict[str, Any]) -> bool:
+    return not reply["ok"] and reply["error"]["type"] == "not_prepared"
+
+
+
 def raise_for_reply(reply: dict[str, Any], node: str) -> None:
-    """Turn an error reply into the typed error it names (a type no runner sends is a crash)."""
+    """Turn a checked error reply into the typed error it names (a type no runner sends is a crash)."""
     if reply.get("ok"):
         return
     error = reply["error"]
@@ -151,8 +166,6 @@ def raise_for_reply(reply: dict[str, Any], node: str) -> None:
     cls: type[SandboxError] = ERROR_TYPES.get(type_name, SandboxCrashed)  # type: ignore[assignment]
     limit = error.get("limit") if error.get("limit") in _LIMIT_NAMES else None
     value = error.get("value")
-    if value is not None and type(value) not in (str, int, float, bool):
-        value = None
     if type(value) is str:
         value = clean_text(value, 200)
     raise cls(clean_text(error["message"]), node=node, limit=limit, value=value)

@@ -73,13 +73,23 @@ class PipeTransport(Transport):
 
     def __init__(self, proc: subprocess.Popen, read_fd: int, write_fd: int) -> None:
         self.proc, self.read_fd, self.write_fd = proc, read_fd, write_fd
+        os.set_blocking(write_fd, False)  # a runner that stops reading must not block the host (see send)
         self.reader = FrameReader()
         self.per_node = False
 
-    def send(self, data: bytes) -> None:
+    def send(self, data: bytes, deadline: float) -> bool:
         view = memoryview(data)
         while view:
-            view = view[os.write(self.write_fd, view):]
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            _, ready, _ = select.select([], [self.write_fd], [], min(left, _POLL_S))
+            if ready:
+                try:
+                    view = view[os.write(self.write_fd, view):]  # non-blocking: what fits now
+                except BlockingIOError:
+                    pass
+        return True
 
     def read_frame(self, deadline: float, cap: int, on_idle: Callable[[], str | None]) -> bytes | str:
         while True:
@@ -111,7 +121,7 @@ class PipeTransport(Transport):
             return False
         chunk = os.read(self.read_fd, 1 << 16)
         self.reader.feed(chunk)
-        return bool(chunk)  # b"": the runner ended, which the next send or read reports
+        return True  # bytes between calls, or b"": the runner ended
 
     def exit_code(self) -> int | None:
         try:
@@ -185,7 +195,7 @@ class RestrictedBackend(SandboxBackend):
     def _handshake(transport: PipeTransport, hello: dict[str, Any], node: str) -> dict[str, Any]:
         from . import protocol
         try:
-            transport.send(protocol.encode(hello))
+            transport.send(protocol.encode(hello), time.monotonic() + _START_TIMEOUT_S)
             frame = transport.read_frame(time.monotonic() + _START_TIMEOUT_S, 1 << 20, lambda: None)
             ready = protocol.decode_json(frame) if isinstance(frame, bytes) else frame
         except (OSError, SandboxUnavailable, ValueError) as exc:

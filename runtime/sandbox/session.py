@@ -59,8 +59,8 @@ class Transport(ABC):
     """How bytes reach one runner and come back."""
 
     @abstractmethod
-    def send(self, data: bytes) -> None:
-        """Write all of ``data``; OSError when the runner is gone."""
+    def send(self, data: bytes, deadline: float) -> bool:
+        """Write all of ``data`` before ``deadline`` (False: the runner stopped reading); OSError when it is gone."""
 
     @abstractmethod
     def read_frame(self, deadline: float, cap: int, on_idle: Callable[[], str | None]) -> bytes | str:
@@ -68,7 +68,8 @@ class Transport(ABC):
 
     @abstractmethod
     def pending(self) -> bool:
-        """Whether bytes beyond the last frame are waiting (a runner says exactly one frame per request)."""
+        """Whether bytes beyond the last frame are waiting (a runner says exactly one frame per request),
+        or the runner has ended: either way it must not serve another call."""
 
     @abstractmethod
     def buffered(self) -> bool:
@@ -127,33 +128,41 @@ class Session:
         if not isinstance(source, str):
             raise InputError("the code must be a string", node=self.node, field="source")
         try:
-            inputs_json = json.dumps(inputs, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"inputs are not JSON: {exc}", node=self.node, field="inputs") from None
-        key = hashlib.sha256(source.encode("utf-8")).hexdigest() if fixed else None
+            inputs_json = json.dumps(inputs, allow_nan=False)  # ASCII: a lone surrogate is escaped, not an error
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise InputError(f"inputs are not JSON: {str(exc)[:200]}", node=self.node, field="inputs") from None
+        key = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest() if fixed else None
         started = time.monotonic()
-        if key is not None and key not in self.prepared:
-            self._exchange({"op": "prepare", "key": key}, {"source": source}, prepare=True)
-            self.prepared.add(key)
-        payload = {"inputs": inputs_json} if key is not None else {"source": source, "inputs": inputs_json}
-        reply = self._exchange({"op": op, "key": key}, payload)
+        for attempt in range(2):
+            if key is not None and key not in self.prepared:
+                self._exchange({"op": "prepare", "key": key}, {"source": source}, prepare=True)
+                self.prepared.add(key)
+            payload = {"inputs": inputs_json} if key is not None else {"source": source, "inputs": inputs_json}
+            reply = self._exchange({"op": op, "key": key}, payload)
+            if reply.get("not_prepared") and attempt == 0:  # the runner let the compiled code go: again
+                self.prepared.discard(key)
+                continue
+            break
         self.calls += 1
         return reply, time.monotonic() - started
 
     def _exchange(self, envelope: dict[str, Any], payload: dict[str, Any], *, prepare: bool = False) -> dict[str, Any]:
         policy, node = self.policy, self.node
         request_id = protocol.new_request_id()
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = json.dumps(payload, separators=(",", ":")).encode("ascii")
         if len(body) > protocol.MAX_REQUEST_BYTES:
             raise InputError(f"the request is {len(body)} bytes, over the sandbox's limit of "
                              f"{protocol.MAX_REQUEST_BYTES}", node=node, field="inputs")
+        zygote = self.isolation == "per_call"
+        deadline = time.monotonic() + policy.wall_seconds + (_ZYGOTE_GRACE_S if zygote else 0.0)
         try:
-            self.transport.send(protocol.encode({**envelope, "id": request_id}) + protocol.frame(body))
+            sent = self.transport.send(protocol.encode({**envelope, "id": request_id}) + protocol.frame(body),
+                                       deadline)
         except OSError:
             self.close()
             raise SandboxCrashed(self.transport.ended(), node=node) from None
-        zygote = self.isolation == "per_call"
-        deadline = time.monotonic() + policy.wall_seconds + (_ZYGOTE_GRACE_S if zygote else 0.0)
+        if not sent:  # the runner stopped reading: it cannot be waited on any longer than the wall clock
+            self._fail("wall", request_id)
         frame = self.transport.read_frame(deadline, protocol.reply_cap(policy.output_bytes), self._cpu_watch())
         if isinstance(frame, str):
             self._fail(frame, request_id)
@@ -161,14 +170,19 @@ class Session:
         if self.transport.buffered():
             self._breach("the sandbox sent more than one reply to one request")
         try:
-            reply = protocol.check_reply(protocol.decode_json(frame), request_id, prepare=prepare)
+            reply = protocol.check_reply(protocol.decode_json(frame), request_id, prepare=prepare,
+                                         cpu_ceiling=policy.wall_seconds + 10)
         except ProtocolViolation as exc:
             self._breach(exc.message)
         except SandboxError as exc:  # undecodable content: the runner is not to be trusted further
             self.close()
             exc.node = node
             raise
-        protocol.raise_for_reply(reply, node)
+        except Exception as exc:  # anything else a reply could provoke is the runner's fault, never ours
+            self._breach(f"the sandbox sent a reply that could not be read ({type(exc).__name__})")
+        if protocol.is_not_prepared(reply):
+            return {"not_prepared": True}
+        protocol.raise_for_reply(reply, node)  # a well-formed error reply: the typed error it names
         return reply
 
     def _cpu_watch(self) -> Callable[[], str | None]:

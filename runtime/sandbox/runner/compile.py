@@ -59,6 +59,9 @@ DATA_MODEL_METHODS = frozenset({
     "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__",
 } | {f"__{p}{op}__" for op in ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "divmod", "pow",
                                 "lshift", "rshift", "and", "xor", "or") for p in ("", "r", "i")})
+#: public names the run-time guard refuses or replaces (str.format's field lookups, ABC registration);
+#: match patterns read attributes with a plain getattr, so patterns may not name them at all
+GUARDED_PUBLIC_NAMES = frozenset({"format", "format_map", "register"})
 #: recursion ceiling while parsing, transforming and compiling (CPython's C stack holds it on 8 MiB)
 COMPILE_RECURSION_LIMIT = 8000
 #: what that ceiling allows, measured: `1 + 1 + ... + 1` with this many terms still compiles
@@ -242,7 +245,7 @@ class SandboxTransformer(RestrictingNodeTransformer):
     def visit_MatchClass(self, node: ast.MatchClass):
         self._check_pattern_value(node.cls)
         for attr in node.kwd_attrs:
-            if attr.startswith("_") or attr in DENIED_ATTRIBUTES:
+            if attr.startswith("_") or attr in DENIED_ATTRIBUTES or attr in GUARDED_PUBLIC_NAMES:
                 self.error(node, f'"{attr}" is not allowed in a class pattern')
         node.patterns = [self.visit(p) for p in node.patterns]
         node.kwd_patterns = [self.visit(p) for p in node.kwd_patterns]
@@ -266,7 +269,7 @@ class SandboxTransformer(RestrictingNodeTransformer):
     def _check_pattern_value(self, expr: ast.expr) -> None:
         """A value or class in a pattern: a literal, a name or a dotted name of public attributes."""
         while isinstance(expr, ast.Attribute):
-            if expr.attr.startswith("_") or expr.attr in DENIED_ATTRIBUTES:
+            if expr.attr.startswith("_") or expr.attr in DENIED_ATTRIBUTES or expr.attr in GUARDED_PUBLIC_NAMES:
                 self.error(expr, f'"{expr.attr}" is not allowed in a pattern')
             expr = expr.value
         if isinstance(expr, ast.Name):

@@ -9,6 +9,7 @@ no object with hooks ever reaches the host.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import resource
@@ -22,6 +23,8 @@ from .namespace import PrintBuffer, PrintFlood, make_globals, make_plain_globals
 from .replies import MESSAGE_CHARS, error_reply
 
 MAX_DEPTH = 64
+#: fixed sources one runner keeps compiled (a node has one; teacher verification brings many)
+CACHE_ENTRIES = 256
 #: Python refuses to print ints past sys.get_int_max_str_digits() digits (4300 by default)
 MAX_INT_DIGITS = sys.get_int_max_str_digits()
 _MAX_INT_BITS = int(MAX_INT_DIGITS * 3.3219)
@@ -79,6 +82,9 @@ class CallRunner:
     """Runs calls of one node under one policy (the per-call process, or the per-node worker)."""
 
     def __init__(self, config: dict[str, Any]) -> None:
+        #: per_node: calls share this process, so each call's cyclic garbage is collected before it ends
+        self.collect_after_call = config.get("mode") == "per_node"
+        self.tainted = False  # a call left code that may still run: this process must not serve another
         self.allowed = frozenset(config["allowed_imports"])
         self.guard = config["guard"]  # restricted | none | off (the test-only switch)
         self.cpu_seconds = float(config["cpu_seconds"])
@@ -95,10 +101,14 @@ class CallRunner:
             raise CompileRefusal([f"Line {getattr(exc, 'lineno', '?')}: {type(exc).__name__}: {exc}"]) from None
 
     def prepare(self, key: str, source: str) -> None:
-        """Compile reviewed code once (in the zygote: every later call's process inherits it)."""
+        """Compile fixed code once (in the zygote: every later call's process inherits it).
+
+        The oldest entry goes when the cache is full; a call for it is answered
+        ``not_prepared`` and the host prepares it again.
+        """
         if key not in self.cache:
-            if len(self.cache) >= 32:
-                self.cache.clear()
+            while len(self.cache) >= CACHE_ENTRIES:
+                self.cache.pop(next(iter(self.cache)))
             self.cache[key] = self.compile(source)
 
     @staticmethod
@@ -129,6 +139,10 @@ class CallRunner:
         else:
             env = make_plain_globals(None if self.guard == "off" else self.allowed, buffer)
         reply = self._execute(request_id, code, env, payload, buffer)
+        if self.collect_after_call and not _collect_garbage():
+            self.tainted = True
+            return error_reply(request_id, "policy_violation", "the code leaves objects behind that keep running "
+                               "code after the call ended (generators re-created from their own finally blocks)")
         if VIOLATIONS and (reply["ok"] or reply["error"]["type"] != "policy_violation"):
             # the code caught a guard's refusal and went on: a violation still ends the call
             return error_reply(request_id, "policy_violation", f"{VIOLATIONS[0]} (caught by the code, which "
@@ -148,7 +162,7 @@ class CallRunner:
             if type(result) is not dict:
                 raise Invalid(f"run() must return a dict, not {type(result).__name__}")
             output = to_json_value(result)
-            body = json.dumps(output, ensure_ascii=False, separators=(",", ":"))
+            body = json.dumps(output, separators=(",", ":"))  # ASCII, as it crosses the boundary
         except Invalid as exc:
             return error_reply(request_id, "invalid_output", str(exc))
         except GuardViolation as exc:
@@ -172,13 +186,22 @@ class CallRunner:
             return error_reply(request_id, "node_raised", f"{_describe(exc)}{_node_line(exc)}", value=kind.__name__)
         finally:
             env.clear()
-        size = len(body.encode("utf-8"))
+        size = len(body)
         if size > self.output_bytes:
             return error_reply(request_id, "output_too_large", f"the result is {size} bytes, over the limit of "
                                f"{self.output_bytes}", "output_bytes", size)
         # print output is capped at output_bytes characters; escaped as JSON it takes at most 6 bytes each
         return {"id": request_id, "ok": True, "output": output, "stdout": buffer.text(),
                 "stdout_truncated": buffer.truncated}
+
+
+def _collect_garbage(rounds: int = 8) -> bool:
+    """Finalize what the call left in reference cycles (a suspended generator's `finally`) now, while the
+    call's clock runs and its violations count, not inside a later call. False if it never settles."""
+    for _ in range(rounds):
+        if gc.collect() == 0:
+            return True
+    return False
 
 
 def _cpu_seconds() -> float:

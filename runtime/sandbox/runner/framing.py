@@ -22,7 +22,8 @@ class FrameError(Exception):
 
 
 def encode(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    """ASCII JSON (non-ASCII escaped): text with a lone surrogate still encodes."""
+    body = json.dumps(message, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode("ascii")
     return HEADER.pack(len(body)) + body
 
 

@@ -25,7 +25,7 @@ import types
 import weakref
 from typing import Any
 
-from .compile import DATA_MODEL_METHODS, DENIED_ATTRIBUTES
+from .compile import DATA_MODEL_METHODS, DENIED_ATTRIBUTES, GUARDED_PUBLIC_NAMES
 
 
 class GuardViolation(BaseException):
@@ -320,7 +320,7 @@ def make_class(name: str, bases: tuple, namespace: dict, **kwargs: Any) -> type:
     if "__match_args__" in namespace:  # match reads these attributes with a plain getattr: public names only
         names = namespace["__match_args__"]
         if type(names) is not tuple or any(type(n) is not str or n.startswith("_") or n in DENIED_ATTRIBUTES
-                                           for n in names):
+                                           or n in GUARDED_PUBLIC_NAMES for n in names):
             raise GuardViolation(f"class {name!r}: __match_args__ must be a tuple of public attribute names")
     cls = type(name, bases, namespace)
     _SANDBOX_CLASSES.add(cls)

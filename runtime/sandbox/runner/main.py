@@ -21,6 +21,7 @@ Nothing here reads node code before step 3 is complete.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -32,7 +33,7 @@ from . import confine, framing
 from .execute import CallRunner
 from .replies import error_reply, wait_code
 from .facades import warm_up
-from .zygote import ENVELOPE_CAP, Zygote, private_buffer, set_call_limits
+from .zygote import ENVELOPE_CAP, Zygote, not_prepared, private_buffer, set_call_limits
 
 #: every module node code can ever import, whatever the policy (stdlib code imports some lazily)
 IMPORTABLE = ("math", "cmath", "fractions", "decimal", "statistics", "re", "itertools", "functools",
@@ -178,6 +179,7 @@ def main(rfd: int | None = None, wfd: int | None = None) -> None:
         set_call_limits(config, in_container, cpu_budget=_LIFETIME_CPU_S)
         if os_wall and config.get("seccomp"):
             walls.attempt("seccomp_call", confine.SeccompProgram(bytes.fromhex(config["seccomp"]["call"])).load)
+    gc.freeze()  # what is here now is never garbage: collections (and a forked call's first run) skip it
     ready = {"ready": True, "walls": walls.state, "wall_errors": walls.errors, "mode": mode,
              "start_s": time.perf_counter() - started}
     framing.write_all(wfd, framing.encode(ready))
@@ -200,11 +202,13 @@ def _serve_per_node(runner: CallRunner, rfd: int, wfd: int, max_request: int) ->
         request_id = envelope["id"]
         try:
             payload = json.loads(buffer[:size])
+            key = envelope.get("key")
             if envelope["op"] == "prepare":
-                runner.prepare(envelope["key"], payload["source"])
+                runner.prepare(key, payload["source"])
                 reply: dict[str, Any] = {"id": request_id, "ok": True}
+            elif key is not None and key not in runner.cache:
+                reply = not_prepared(request_id)
             else:
-                key = envelope.get("key")
                 runner.start_cpu_clock(runner.cpu_seconds)
                 try:
                     reply = runner.run(request_id, envelope["op"], payload, runner.cache.get(key) if key else None)
@@ -215,6 +219,8 @@ def _serve_per_node(runner: CallRunner, rfd: int, wfd: int, max_request: int) ->
             reply = error_reply(request_id, kind, str(exc) or type(exc).__name__)
         framing.wipe(buffer, size)
         framing.write_all(wfd, framing.encode(reply))
+        if runner.tainted:
+            return  # something of that call may outlive it here: the host starts a fresh worker
 
 
 def _wait(pid: int) -> int:

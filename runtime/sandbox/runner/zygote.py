@@ -26,7 +26,6 @@ import mmap
 import os
 import resource
 import select
-import shutil
 import signal
 import time
 from typing import Any, Callable
@@ -72,6 +71,8 @@ class Zygote:
         self.scratch_root = config.get("scratch_root")  # docker: per-call dirs under /tmp
         self.warm_code = runner.compile(_WARM_SOURCE)
         self.timed_out = self.too_big = False
+        self.read_bytes = 0
+        self.dirty = False  # a call's scratch could not be removed: this runner must not serve another call
 
     # --- spares --------------------------------------------------------------------
 
@@ -148,6 +149,8 @@ class Zygote:
             elif op in ("run", "check"):
                 self._call(envelope, size)
             framing.wipe(self.inbuf, size)
+            if self.dirty:
+                break  # the host sees the runner gone and starts a fresh one for the next call
         for child in (self.spare, *self.dying):
             if child is not None:
                 self._kill(child)
@@ -155,26 +158,31 @@ class Zygote:
 
     def _prepare(self, envelope: dict[str, Any], size: int) -> dict[str, Any]:
         """Compile reviewed code here, once: every spare forked afterwards inherits it."""
-        request_id = envelope["id"]
+        request_id, key = envelope["id"], envelope["key"]
+        was_compiled = key in self.runner.cache
         try:
             source = json.loads(self.inbuf[:size])["source"]
-            self.runner.prepare(envelope["key"], source)
+            self.runner.prepare(key, source)
         except Exception as exc:  # CompileRefusal, or memory
             kind = "memory" if isinstance(exc, MemoryError) else "compile_refused"
             return error_reply(request_id, kind, str(exc) or type(exc).__name__)
-        if envelope["key"] not in self.compiled:
+        if not was_compiled:
             self.generation += 1
-            self.compiled[envelope["key"]] = self.generation
+            self.compiled = {k: g for k, g in self.compiled.items() if k in self.runner.cache}  # drop evicted
+            self.compiled[key] = self.generation
             if self.spare is not None:  # the spare predates the code: replace it with one that has it
                 self._kill(self.spare)
                 self.spare = self._fork_spare()
         return {"id": request_id, "ok": True}
 
     def _call(self, envelope: dict[str, Any], size: int) -> None:
+        key = envelope.get("key")
+        if key is not None and key not in self.runner.cache:  # evicted (or never prepared): the host prepares
+            framing.write_all(self.host_w, framing.encode(not_prepared(envelope["id"])))
+            return
         child, self.spare = self.spare, None
         assert child is not None
         self.inflight = child
-        key = envelope.get("key")
         inherited = key is not None and self.compiled.get(key, 1 << 60) <= child.generation
         head = {"id": envelope["id"], "op": envelope["op"], "key": key, "inherited": inherited}
         try:
@@ -194,16 +202,17 @@ class Zygote:
             self._kill(child)  # it never runs another instruction; reaped off the call's path
             framing.write_all(self.host_w, framing.HEADER.pack(reply_size))
             framing.write_all(self.host_w, memoryview(self.outbuf)[:reply_size])
-            framing.wipe(self.outbuf, reply_size)
         else:
             status = self._kill(child, wait=True)
             framing.write_all(self.host_w, framing.encode(self._death_reply(envelope["id"], status)))
+        framing.wipe(self.outbuf, self.read_bytes)  # a whole reply, or what a dying call got out of it
         self.spare = self._fork_spare()  # for the next call, once this one's reply is on its way
 
     def _read_reply(self, child: _Spare) -> int | None:
         """One frame from the child before the wall clock runs out; None if it died or overran."""
         deadline = time.monotonic() + self.wall_seconds
         self.timed_out = self.too_big = False
+        self.read_bytes = 0
         header = bytearray()
         size, got = None, 0
         while True:
@@ -231,6 +240,7 @@ class Zygote:
             if not n:
                 return None
             got += n
+            self.read_bytes = got
             if got == size:
                 return size
 
@@ -252,6 +262,7 @@ class Zygote:
         return status
 
     def _reap_dead(self, block: bool) -> None:
+        self.dying.sort(key=lambda c: c.pid)
         for child in list(self.dying):
             try:
                 pid, _ = os.waitpid(child.pid, 0 if block else os.WNOHANG)
@@ -261,10 +272,11 @@ class Zygote:
                 self.dying.remove(child)
                 self._cleanup(child)
 
-    @staticmethod
-    def _cleanup(child: _Spare) -> None:
+    def _cleanup(self, child: _Spare) -> None:
         if child.scratch:  # only once the process is gone: nothing can write there any more
-            shutil.rmtree(child.scratch, ignore_errors=True)
+            remove_tree(child.scratch)
+            if os.path.lexists(child.scratch):
+                self.dirty = True
 
     def _death_reply(self, request_id: str, status: int) -> dict[str, Any]:
         config = self.config
@@ -275,6 +287,41 @@ class Zygote:
             return error_reply(request_id, "output_too_large", f"the result passed the output limit of "
                                f"{config['output_bytes']} bytes", "output_bytes", config["output_bytes"])
         return exit_reply(request_id, wait_code(status), config)
+
+
+def remove_tree(root: str) -> None:
+    """Remove a call's scratch tree. It walks by changing directory, so it holds no descriptor per level
+    and builds no long path: a tree deeper than the open-files limit or PATH_MAX is removed all the same."""
+    names: list[str] = []  # the path from root, one name per level
+    try:
+        os.chdir(root)
+        while True:
+            subdir = None
+            with os.scandir(".") as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        subdir = subdir or entry.name
+                    else:
+                        os.unlink(entry.name)
+            if subdir is not None:
+                os.chdir(subdir)
+                names.append(subdir)
+            elif names:
+                os.chdir("..")
+                os.rmdir(names.pop())
+            else:
+                break
+        os.chdir("/")
+        os.rmdir(root)
+    except OSError:
+        pass
+    finally:
+        os.chdir("/")
+
+
+def not_prepared(request_id: str) -> dict[str, Any]:
+    """The call names fixed code this runner does not hold (any more): the host prepares it and retries."""
+    return error_reply(request_id, "not_prepared", "the runner does not hold this code; prepare it again")
 
 
 def _touch(code: Any) -> None:
