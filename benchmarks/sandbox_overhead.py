@@ -115,6 +115,15 @@ class Sandboxed:
         self.backend.close()
 
 
+def pause(seconds: float, spin: bool) -> None:
+    if not spin:
+        time.sleep(seconds)
+        return
+    until = time.perf_counter() + seconds
+    while time.perf_counter() < until:
+        pass
+
+
 def start_times(runs: int, disable: set[str]) -> tuple[float, float]:
     """Seconds from spawning a restricted runner to its first reply, and the runner's own share (walls)."""
     totals, inside = [], []
@@ -133,6 +142,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--gap-ms", type=float, default=5.0, help="pause between calls in the latency run")
+    parser.add_argument("--spin", action="store_true",
+                        help="spend the pause spinning instead of sleeping (a busy host: no idle-CPU wake-ups)")
     parser.add_argument("--throughput-calls", type=int, default=300)
     parser.add_argument("--no-docker", action="store_true")
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON object")
@@ -152,7 +163,7 @@ def main() -> None:
     latency: dict[str, list[float]] = {m.name: [] for m in methods}
     for _ in range(args.rounds):
         for method in methods:
-            time.sleep(args.gap_ms / 1000)
+            pause(args.gap_ms / 1000, args.spin)
             started = time.perf_counter()
             method.call()
             latency[method.name].append(time.perf_counter() - started)
@@ -168,7 +179,8 @@ def main() -> None:
     start_bare, _ = start_times(10, {"os_wall"})
 
     floor_p50 = percentiles(latency[Floor.name])[0]
-    print(f"{args.rounds} interleaved rounds, {args.gap_ms:g} ms between calls; throughput: "
+    print(f"{args.rounds} interleaved rounds, {args.gap_ms:g} ms {'spinning' if args.spin else 'asleep'} between "
+          f"calls; throughput: "
           f"{args.throughput_calls} back-to-back calls per method")
     print(f"{'':38} {'p50 ms':>8} {'p95 ms':>8} {'x floor':>8} {'calls/s':>9}")
     figures = {}
