@@ -21,6 +21,7 @@ from sgde.runtime.errors import (CompileRefused, InputError, InvalidOutput, Limi
                                  OutputTooLarge, PolicyViolation, SandboxError, TimeoutLimit)
 from sgde.runtime.policy import IMPORTABLE_MODULES, load_policy
 from sgde.runtime.sandbox import make_backend
+from tests.conftest import REPO
 from tests.redteam_corpus import load_cases
 
 #: the corpora import every module a policy may ever allow
@@ -288,7 +289,7 @@ def _worker_pids() -> set[int]:
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                    if b"sgde.runtime.sandbox.worker" in handle.read():
+                    if b"sgde_runner" in handle.read():
                         pids.add(int(entry))
             except OSError:
                 pass
@@ -296,13 +297,21 @@ def _worker_pids() -> set[int]:
 
 
 def test_restricted_workers_end_with_the_interpreter():
-    before = _worker_pids()
+    """The runner, its zygote and its spare: all gone once the interpreter that started them exits."""
     script = ("from sgde.runtime.sandbox import make_backend\nfrom sgde.runtime.policy import load_policy\n"
+              "import os\n"
+              "def _worker_pids():\n"
+              "    return {int(p) for p in os.listdir('/proc') if p.isdigit() and os.path.exists(f'/proc/{p}/cmdline')"
+              " and b'sgde_runner' in open(f'/proc/{p}/cmdline', 'rb').read()}\n"
               "b = make_backend('restricted')\n"
-              "b.run('def run(inputs):\\n    return {}\\n', {}, load_policy('default'), node='exit')\n")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+              "b.run('def run(inputs):\\n    return {}\\n', {}, load_policy('default'), node='exit')\n"
+              "print(' '.join(map(str, sorted(_worker_pids()))))\n")
+    before = _worker_pids()
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert out.returncode == 0, out.stderr
+    started = {int(p) for p in out.stdout.split()} - before
+    assert len(started) >= 3, f"expected the runner, its zygote and a spare: {started}"
     deadline = time.monotonic() + 5
-    while _worker_pids() - before and time.monotonic() < deadline:
+    while started & _worker_pids() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _worker_pids() - before
+    assert not started & _worker_pids()
