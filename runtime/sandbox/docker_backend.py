@@ -24,14 +24,14 @@ import struct
 import time
 from contextlib import closing
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import SandboxUnavailable
 from ..policy import Policy
 from . import protocol
 from .base import SandboxBackend
 from .docker_image import LABEL, docker_client, expected_image
-from .session import FrameReader, Session, Transport, build_hello
+from .session import Session, Transport, build_hello
 from .syscalls import SeccompUnavailable, seccomp_programs
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,8 @@ class AttachTransport(Transport):
     """One container, spoken to over its attached stdin/stdout (stderr kept for diagnostics)."""
 
     def __init__(self, container, sock, attached, node: str) -> None:
+        super().__init__()
         self.container, self.sock, self.attached, self.node = container, sock, attached, node
-        self.reader = FrameReader()
         self.raw = bytearray()  # attach bytes not yet split into docker frames
         self.stderr = bytearray()
         self.gone = False  # removed from outside (not by us)
@@ -127,28 +127,6 @@ class AttachTransport(Transport):
         self.raw += chunk
         self._demux()
         return True
-
-    def read_frame(self, deadline: float, cap: int, on_idle: Callable[[], str | None]) -> bytes | str:
-        while True:
-            frame = self.reader.next_frame(cap)
-            if frame is not None:
-                return frame
-            now = time.monotonic()
-            if now >= deadline:
-                return "wall"
-            got = self._receive(min(deadline - now, 0.05))
-            if got is None:
-                return "eof"
-            if got is False and (tag := on_idle()):
-                return tag
-
-    def buffered(self) -> bool:
-        return self.reader.pending()
-
-    def pending(self) -> bool:
-        if self.reader.pending():
-            return True
-        return self._receive(0) is not False  # bytes between calls, or the end of the stream
 
     def _state(self) -> dict[str, Any] | None:
         import docker

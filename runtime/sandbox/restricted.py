@@ -19,12 +19,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import SandboxUnavailable
 from ..policy import Policy
 from .base import SandboxBackend
-from .session import FrameReader, Session, Transport, build_hello
+from .session import Session, Transport, build_hello
 from .syscalls import SeccompUnavailable, seccomp_programs
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -72,9 +72,9 @@ class PipeTransport(Transport):
     """The runner process and its two pipes."""
 
     def __init__(self, proc: subprocess.Popen, read_fd: int, write_fd: int) -> None:
+        super().__init__()
         self.proc, self.read_fd, self.write_fd = proc, read_fd, write_fd
         os.set_blocking(write_fd, False)  # a runner that stops reading must not block the host (see send)
-        self.reader = FrameReader()
         self.per_node = False
 
     def send(self, data: bytes, deadline: float) -> bool:
@@ -91,37 +91,15 @@ class PipeTransport(Transport):
                     pass
         return True
 
-    def read_frame(self, deadline: float, cap: int, on_idle: Callable[[], str | None]) -> bytes | str:
-        while True:
-            frame = self.reader.next_frame(cap)
-            if frame is not None:
-                return frame
-            now = time.monotonic()
-            if now >= deadline:
-                return "wall"
-            ready, _, _ = select.select([self.read_fd], [], [], min(deadline - now, _POLL_S))
-            if not ready:
-                tag = on_idle()
-                if tag:
-                    return tag
-                continue
-            chunk = os.read(self.read_fd, 1 << 20)
-            if not chunk:
-                return "eof"
-            self.reader.feed(chunk)
-
-    def buffered(self) -> bool:
-        return self.reader.pending()
-
-    def pending(self) -> bool:
-        if self.reader.pending():
-            return True
-        ready, _, _ = select.select([self.read_fd], [], [], 0)
+    def _receive(self, timeout: float) -> bool | None:
+        ready, _, _ = select.select([self.read_fd], [], [], timeout)
         if not ready:
             return False
-        chunk = os.read(self.read_fd, 1 << 16)
+        chunk = os.read(self.read_fd, 1 << 20)
+        if not chunk:
+            return None
         self.reader.feed(chunk)
-        return True  # bytes between calls, or b"": the runner ended
+        return True
 
     def exit_code(self) -> int | None:
         try:

@@ -56,24 +56,19 @@ class FrameReader:
 
 
 class Transport(ABC):
-    """How bytes reach one runner and come back."""
+    """How bytes reach one runner and come back. Subclasses move bytes (`send`, `_receive`); framing,
+    deadlines and the one-frame rule are the same for all and live here."""
+
+    def __init__(self) -> None:
+        self.reader = FrameReader()
 
     @abstractmethod
     def send(self, data: bytes, deadline: float) -> bool:
         """Write all of ``data`` before ``deadline`` (False: the runner stopped reading); OSError when it is gone."""
 
     @abstractmethod
-    def read_frame(self, deadline: float, cap: int, on_idle: Callable[[], str | None]) -> bytes | str:
-        """One frame body, or a tag: "wall" (deadline passed), "eof", "too_big", or what ``on_idle`` returned."""
-
-    @abstractmethod
-    def pending(self) -> bool:
-        """Whether bytes beyond the last frame are waiting (a runner says exactly one frame per request),
-        or the runner has ended: either way it must not serve another call."""
-
-    @abstractmethod
-    def buffered(self) -> bool:
-        """Whether bytes beyond the last frame already arrived with it (no system call)."""
+    def _receive(self, timeout: float) -> bool | None:
+        """Feed what arrives within ``timeout`` to the reader: True if bytes came, False if none, None at EOF."""
 
     @abstractmethod
     def exit_code(self) -> int | None:
@@ -82,6 +77,30 @@ class Transport(ABC):
     @abstractmethod
     def kill(self) -> None:
         """Stop the runner and everything it started; idempotent."""
+
+    def read_frame(self, deadline: float, cap: int, on_idle: Callable[[], str | None]) -> bytes | str:
+        """One frame body, or a tag: "wall" (deadline passed), "eof", "too_big", or what ``on_idle`` returned."""
+        while True:
+            frame = self.reader.next_frame(cap)
+            if frame is not None:
+                return frame
+            now = time.monotonic()
+            if now >= deadline:
+                return "wall"
+            got = self._receive(min(deadline - now, _POLL_S))
+            if got is None:
+                return "eof"
+            if got is False and (tag := on_idle()):
+                return tag
+
+    def buffered(self) -> bool:
+        """Whether bytes beyond the last frame already arrived with it (no system call)."""
+        return self.reader.pending()
+
+    def pending(self) -> bool:
+        """Whether bytes beyond the last frame are waiting (a runner says exactly one frame per request),
+        or the runner has ended: either way it must not serve another call."""
+        return self.reader.pending() or self._receive(0) is not False
 
     def call_cpu_seconds(self) -> float | None:
         """CPU time of the call in progress, when the host can see it (None: it cannot)."""
