@@ -77,12 +77,22 @@ def _warm(config: dict[str, Any], runner: CallRunner) -> None:
     warnings.simplefilter("ignore")  # formatting a warning would read source files that are gone
 
 
-def _namespaces(walls: Walls, rfd: int, wfd: int) -> None:
-    """New namespaces, then fork: the child (which returns) is PID 1 of its own PID namespace."""
-    as_root = os.geteuid() == 0
-    if not as_root:
+def _namespaces(config: dict[str, Any], walls: Walls, rfd: int, wfd: int) -> None:
+    """New namespaces, then fork: the child (which returns) is PID 1 of its own PID namespace.
+
+    Started as root, the runner first becomes the unprivileged uid and then makes a user namespace
+    of its own, when the kernel allows unprivileged user namespaces (a throwaway child tries first:
+    there is no way back to root); otherwise it makes the other namespaces as root and gives up
+    root after building its empty root (see `_wall_in`).
+    """
+    use_userns = True
+    if os.geteuid() == 0:
+        use_userns = _userns_works(int(config["uid"]), int(config["gid"]))
+        if use_userns:
+            confine.drop_to_user(int(config["uid"]), int(config["gid"]))
+    if use_userns:
         confine.prctl(confine.PR_SET_DUMPABLE, 1)  # so this process may write its own uid_map
-    entered = walls.attempt("namespaces", confine.enter_namespaces, not as_root)
+    entered = walls.attempt("namespaces", confine.enter_namespaces, use_userns)
     if not entered:
         return
     walls.state.pop("namespaces")
@@ -92,6 +102,20 @@ def _namespaces(walls: Walls, rfd: int, wfd: int) -> None:
         for fd in (rfd, wfd):
             os.close(fd)
         os._exit(wait_code(_wait(pid)))
+
+
+def _userns_works(uid: int, gid: int) -> bool:
+    """Whether an unprivileged process may make a user namespace here (tried in a throwaway child)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            confine.drop_to_user(uid, gid)
+            confine.prctl(confine.PR_SET_DUMPABLE, 1)
+            confine.enter_namespaces(True)
+        except BaseException:  # noqa: BLE001 - any failure means no
+            os._exit(1)
+        os._exit(0)
+    return os.waitpid(pid, 0)[1] == 0
 
 
 def _wall_in(config: dict[str, Any], walls: Walls, in_container: bool) -> None:
@@ -172,7 +196,7 @@ def main(rfd: int | None = None, wfd: int | None = None) -> None:
     os_wall = bool(config.get("os_wall", True))
     if os_wall:
         if not in_container:
-            _namespaces(walls, rfd, wfd)
+            _namespaces(config, walls, rfd, wfd)
         _wall_in(config, walls, in_container)
     mode = config["mode"]
     if mode == "per_node":
