@@ -141,7 +141,8 @@ class Zygote:
                 size = framing.read_frame_into(self.host_r, self.inbuf)
             except framing.FrameError:
                 break  # the host is gone: so are we
-            self._reap_dead(block=False)
+            # scratch directories share one tmpfs: every earlier call's is gone before the next call runs
+            self._reap_dead(block=self.scratch_root is not None)
             op = envelope.get("op")
             if op == "prepare":
                 reply = self._prepare(envelope, size)
