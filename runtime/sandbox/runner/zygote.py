@@ -141,8 +141,7 @@ class Zygote:
                 size = framing.read_frame_into(self.host_r, self.inbuf)
             except framing.FrameError:
                 break  # the host is gone: so are we
-            # scratch directories share one tmpfs: every earlier call's is gone before the next call runs
-            self._reap_dead(block=self.scratch_root is not None)
+            self._reap_dead(block=False)
             op = envelope.get("op")
             if op == "prepare":
                 reply = self._prepare(envelope, size)
@@ -207,6 +206,8 @@ class Zygote:
             status = self._kill(child, wait=True)
             framing.write_all(self.host_w, framing.encode(self._death_reply(envelope["id"], status)))
         framing.wipe(self.outbuf, self.read_bytes)  # a whole reply, or what a dying call got out of it
+        if self.scratch_root is not None:  # scratch directories share one tmpfs: this call's goes before
+            self._reap_dead(block=True)   # the next call runs (its reply is on its way already)
         self.spare = self._fork_spare()  # for the next call, once this one's reply is on its way
 
     def _read_reply(self, child: _Spare) -> int | None:
