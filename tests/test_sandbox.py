@@ -283,17 +283,28 @@ def test_augmented_assignment_rewrite_matches_cpython(sandbox, steps):
     assert sandbox.run(source, {}, policy_for(sandbox), node="aug").output == namespace["run"]({})
 
 
-def _worker_pids() -> set[int]:
-    pids = set()
+def _process(pid: int) -> tuple[str, str, bytes] | None:
+    """(start time, state, cmdline) of a live process, None once it is gone (a zombie is gone: it runs nothing)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            cmdline = handle.read()
+    except OSError:
+        return None
+    state, start = fields[0].decode(), fields[19].decode()
+    return None if state in ("Z", "X") else (start, state, cmdline)
+
+
+def _worker_pids() -> set[tuple[int, str]]:
+    """Live sandbox runners as (pid, start time): a pid the kernel reuses is another process."""
+    found = set()
     for entry in os.listdir("/proc"):
         if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                    if b"sgde_runner" in handle.read():
-                        pids.add(int(entry))
-            except OSError:
-                pass
-    return pids
+            seen = _process(int(entry))
+            if seen is not None and b"sgde_runner" in seen[2]:
+                found.add((int(entry), seen[0]))
+    return found
 
 
 def test_restricted_workers_end_with_the_interpreter():
@@ -305,13 +316,16 @@ def test_restricted_workers_end_with_the_interpreter():
               " and b'sgde_runner' in open(f'/proc/{p}/cmdline', 'rb').read()}\n"
               "b = make_backend('restricted')\n"
               "b.run('def run(inputs):\\n    return {}\\n', {}, load_policy('default'), node='exit')\n"
-              "print(' '.join(map(str, sorted(_worker_pids()))))\n")
+              "print(' '.join(f'{p}:' + open(f'/proc/{p}/stat').read().rsplit(')', 1)[1].split()[19]"
+              " for p in sorted(_worker_pids())))\n")
     before = _worker_pids()
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert out.returncode == 0, out.stderr
-    started = {int(p) for p in out.stdout.split()} - before
+    printed = {(int(pid), start) for pid, start in (item.split(":") for item in out.stdout.split())}
+    started = printed - before
     assert len(started) >= 3, f"expected the runner, its zygote and a spare: {started}"
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     while started & _worker_pids() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not started & _worker_pids()
+    left = {pid: _process(pid) for pid, _ in started & _worker_pids()}
+    assert not left, f"runners outlived the interpreter that started them: {left}"
