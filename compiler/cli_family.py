@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import typer
 
-from sgde.runtime.cli import _emit, _fail
+from sgde.runtime.cli_output import emit, fail
 from sgde.runtime.errors import InputError, SgdeError
 from sgde.runtime.jsonl import read_json_objects
 
@@ -39,25 +39,25 @@ def family_derive(data: Path = typer.Argument(..., metavar="DATA.jsonl", help="d
     from .teachers import make_teacher
 
     if not teacher_spec:
-        _fail("no teacher: give --teacher SPEC or set SGDE_TEACHER (anthropic:MODEL, local:GGUF, command:CMD, "
+        fail("no teacher: give --teacher SPEC or set SGDE_TEACHER (anthropic:MODEL, local:GGUF, command:CMD, "
               "replay:FILE)")
     try:
         record = _find_record(data, record_id)
         teacher = make_teacher(teacher_spec)
     except SgdeError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(f"deriving a family from {record_id} with {teacher.spec}", err=True)
     try:
         family = derive_family(record, teacher, dataset_name=data.name)
         save_family(family, out)
     except SgdeError as exc:
-        _fail(exc, code=1)
+        fail(exc, code=1)
     except OSError as exc:
-        _fail(f"cannot write {out}: {exc}")
+        fail(f"cannot write {out}: {exc}")
     finally:
         teacher.close()
     usage = family.derived_by.usage.model_dump() if family.derived_by else {}
-    _emit({"family": family.id, "out": str(out), "params": sorted(family.params), "teacher": teacher.spec,
+    emit({"family": family.id, "out": str(out), "params": sorted(family.params), "teacher": teacher.spec,
            "usage": usage})
 
 
@@ -73,13 +73,13 @@ def family_sample(family_path: Path = typer.Argument(..., metavar="FAMILY.yaml")
     try:
         family = load_family(family_path)
     except SgdeError as exc:
-        _fail(exc)
+        fail(exc)
     try:
         result = draw_variants(family, n, seed)
     except FamilyError as exc:
-        _fail(exc, code=1)
+        fail(exc, code=1)
     except SgdeError as exc:  # the sandbox cannot run here
-        _fail(exc)
+        fail(exc)
     lines = "".join(v.model_dump_json() + "\n" for v in result.variants)
     if out is None:
         sys.stdout.write(lines)
@@ -88,7 +88,7 @@ def family_sample(family_path: Path = typer.Argument(..., metavar="FAMILY.yaml")
         try:
             out.write_text(lines, encoding="utf-8")
         except OSError as exc:
-            _fail(f"cannot write {out}: {exc}")
+            fail(f"cannot write {out}: {exc}")
     dropped = f", dropped {result.dropped}" if result.dropped else ""
     typer.echo(f"{family.id}: {len(result.variants)} variants in {result.attempts} draws{dropped}", err=True)
 
@@ -119,7 +119,7 @@ def eval_command(plan_path: Path = typer.Argument(..., metavar="PLAN", help="pla
             executor = Executor(plan, student=student, policy=policy, plan_dir=plan_path.parent)
     except SgdeError as exc:
         _close(executor, student)
-        _fail(exc)
+        fail(exc)
 
     def progress(index: int, item) -> None:
         status = "correct" if item.correct else (item.error["type"] if item.error else "wrong")
@@ -128,10 +128,10 @@ def eval_command(plan_path: Path = typer.Argument(..., metavar="PLAN", help="pla
     try:
         report = evaluate(executor, variants, progress, model=student.model_name if student else None)
     except SgdeError as exc:  # e.g. the model fails to load: nothing else would work either
-        _fail(exc)
+        fail(exc)
     finally:
         _close(executor, student)
-    _emit(report.model_dump(mode="json", exclude=None if items else {"items"}))
+    emit(report.model_dump(mode="json", exclude=None if items else {"items"}))
 
 
 def _close(executor, student) -> None:

@@ -14,6 +14,8 @@ from typing import Any, Iterator, Optional
 
 import typer
 
+from .cli_approval import approved_for_deployment, key_app, verify
+from .cli_output import emit, fail
 from .errors import InputError, SgdeError
 from .jsonl import read_json_objects
 
@@ -23,24 +25,8 @@ sandbox_app = typer.Typer(no_args_is_help=True, help="Run code under a sandbox b
 model_app = typer.Typer(no_args_is_help=True, help="Install and list student models.")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(model_app, name="model")
-
-
-def _fail(error: SgdeError | str, code: int = 2) -> None:
-    typer.echo(f"error: {error}", err=True)
-    raise typer.Exit(code)
-
-
-def _emit(obj: Any) -> None:
-    """One JSON line on stdout; never a NaN/Infinity (not JSON), never a traceback."""
-    try:
-        line = json.dumps(obj, ensure_ascii=False, allow_nan=False)
-        line.encode("utf-8")  # a lone surrogate (a JSON \ud800 escape in an input or an output) is not UTF-8
-    except UnicodeEncodeError:
-        line = json.dumps(obj, allow_nan=False)  # escaped: still the same JSON
-    except (TypeError, ValueError, RecursionError) as exc:
-        line = json.dumps({"ok": False, "error": {"type": "invalid_output",
-                                                  "message": f"the result cannot be written as JSON: {exc}"}})
-    typer.echo(line)
+app.add_typer(key_app, name="key")
+app.command("verify")(verify)
 
 
 def _coerce(name: str, text: str, type_name: str) -> Any:
@@ -78,7 +64,13 @@ def run(plan_path: Path = typer.Argument(..., metavar="PLAN", help="plan file (.
         model: Optional[str] = typer.Option(None, "--model", envvar="SGDE_MODEL",
                                             help="GGUF path or known model name"),
         trace: Optional[Path] = typer.Option(None, "--trace", help="write every node's trace record here (JSONL)"),
-        policy: str = typer.Option("default", "--policy", help="deployment policy: name or YAML file")) -> None:
+        policy: str = typer.Option("default", "--policy", help="deployment policy: name or YAML file"),
+        require_approval: bool = typer.Option(False, "--require-approval",
+                                              help="refuse a plan not signed by a --trust key (sgde approve)"),
+        trust: list[Path] = typer.Option([], "--trust", help="trusted public key file or directory of *.pub, "
+                                         "repeatable (default: the policy's trusted_keys)"),
+        approvals: Optional[Path] = typer.Option(None, "--approvals", help="approval file (default: PLAN.approval.json)"),
+        ) -> None:
     """Run a plan; print {"ok": ..., "output"|"error": ...} as one JSON line per input."""
     from .executor import Executor
     from .plan_io import load_plan
@@ -87,14 +79,15 @@ def run(plan_path: Path = typer.Argument(..., metavar="PLAN", help="plan file (.
 
     try:
         plan = load_plan(plan_path)
+        deployment, approved = approved_for_deployment(plan, plan_path, policy, require_approval, trust, approvals)
         if input_file is not None and input:
             raise InputError("give --input or --input-file, not both", field="input")
         rows = list(_read_jsonl(input_file, plan)) if input_file else [_parse_inputs(input, plan)]
         # load the model up front: a missing model is a usage error, not a node failure
         student = LlamaStudent(model) if plan.needs_student else None
-        executor = Executor(plan, student=student, policy=policy, plan_dir=plan_path.parent)
+        executor = Executor(plan, student=student, policy=deployment, plan_dir=plan_path.parent, approved=approved)
     except SgdeError as exc:
-        _fail(exc)
+        fail(exc)
     writer = TraceWriter(trace) if trace else None
     failures = 0
     try:
@@ -102,15 +95,15 @@ def run(plan_path: Path = typer.Argument(..., metavar="PLAN", help="plan file (.
             try:
                 result = executor.run(row)
             except InputError as exc:
-                _emit({"ok": False, "error": exc.to_dict()})
+                emit({"ok": False, "error": exc.to_dict()})
                 failures += 1
                 continue
             except SgdeError as exc:  # e.g. the model cannot load: nothing else will work either
-                _fail(exc)
+                fail(exc)
             if writer:
                 writer.write(result.trace)
             failures += 0 if result.ok else 1
-            _emit(result.to_dict())
+            emit(result.to_dict())
     finally:
         executor.close()
         if student is not None:
@@ -143,7 +136,7 @@ def validate(plan_path: Path = typer.Argument(..., metavar="PLAN"),
         plan = load_plan(plan_path)
         Executor(plan, policy=policy, plan_dir=plan_path.parent).close()  # resolves policies and grammars
     except SgdeError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(f"ok: {plan.name} ({len(plan.nodes)} nodes, content hash {plan.content_hash()[:16]})")
 
 
@@ -175,20 +168,20 @@ def sandbox_exec(file: Path = typer.Argument(..., help="Python file defining run
             raise InputError(f"cannot read {file}: {exc}", field="file") from None
         sandbox = make_backend(chosen.backend)
     except ValidationError as exc:
-        _fail(PolicyError(f"--backend: {exc.errors()[0]['msg']}", field="backend"))
+        fail(PolicyError(f"--backend: {exc.errors()[0]['msg']}", field="backend"))
     except SgdeError as exc:
-        _fail(exc)
+        fail(exc)
     try:
         result = sandbox.run(source, inputs, chosen, node=file.stem)
     except SgdeError as exc:
-        _emit({"ok": False, "error": exc.to_dict()})
+        emit({"ok": False, "error": exc.to_dict()})
         raise typer.Exit(1)
     finally:
         sandbox.close()
     out: dict[str, Any] = {"ok": True, "output": result.output}
     if result.stdout:
         out["stdout"] = result.stdout
-    _emit(out)
+    emit(out)
 
 
 @sandbox_app.command("doctor")
@@ -201,7 +194,7 @@ def sandbox_doctor(policy: str = typer.Option("default", "--policy", help="polic
     try:
         chosen = load_policy(policy)
     except SgdeError as exc:
-        _fail(exc)
+        fail(exc)
     missing_any = False
     for name in [backend] if backend else ["restricted", "docker"]:
         row: dict[str, Any] = {"backend": name, "policy": chosen.name, "require": list(chosen.require)}
@@ -212,7 +205,7 @@ def sandbox_doctor(policy: str = typer.Option("default", "--policy", help="polic
         except SgdeError as exc:
             row.update(available=False, error=exc.to_dict())
         missing_any |= bool(row.get("missing")) or (backend is not None and not row["available"])
-        _emit(row)
+        emit(row)
     raise typer.Exit(2 if missing_any else 0)
 
 
@@ -225,8 +218,8 @@ def sandbox_build_image(base: Optional[str] = typer.Option(
     try:
         built = build_image(base=base, force=force)
     except SgdeError as exc:
-        _fail(exc)
-    _emit({"image": built.tag, "base": built.base, "seconds": round(built.seconds, 2), "cached": built.cached,
+        fail(exc)
+    emit({"image": built.tag, "base": built.base, "seconds": round(built.seconds, 2), "cached": built.cached,
            "size_bytes": built.size_bytes})
 
 
@@ -236,9 +229,9 @@ def sandbox_ps() -> None:
     from .sandbox.docker_backend import list_containers
     try:
         for row in list_containers():
-            _emit(row)
+            emit(row)
     except SgdeError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @sandbox_app.command("prune")
@@ -246,9 +239,9 @@ def sandbox_prune() -> None:
     """Remove every sgde sandbox container."""
     from .sandbox.docker_backend import prune_containers
     try:
-        _emit({"removed": prune_containers()})
+        emit({"removed": prune_containers()})
     except SgdeError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @model_app.command("install")
@@ -258,7 +251,7 @@ def model_install(name: str = typer.Argument("qwen2.5-coder-1.5b", help="known m
     try:
         typer.echo(str(install_model(name)))
     except SgdeError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @model_app.command("list")
