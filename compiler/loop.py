@@ -133,6 +133,10 @@ def fingerprint(task: Task, examples: list[Example], seed_plan: Plan, options: C
 def run_compile(*, task: Task, seed: Plan, examples: list[Example], teacher: Teacher, student: Student,
                 policy: Policy, sandboxes: dict[str, SandboxBackend], run_dir: Path, options: CompileOptions,
                 resume: bool = False, say: Callable[[str], None] = lambda text: None) -> CompileResult:
+    if options.max_usd is not None and teacher.prices_known is False:
+        raise CompileError(f"--max-usd needs a teacher whose cost is known; teacher {teacher.spec!r} reports no "
+                           "price (unknown model, or a command/local/replay teacher), so the budget could never "
+                           "trip: drop --max-usd or use --max-teacher-calls", field="max_usd")
     rundir = RunDir(run_dir)
     stamp = fingerprint(task, examples, seed, options, student)
     scorer = Scorer(examples, samples=options.samples, seed=options.seed, student=student, policy=policy,
@@ -201,6 +205,9 @@ def _step(state: CompileState, *, task: Task, examples: list[Example], teacher: 
     reply = teacher.ask(request)
     state.teacher_calls += 1
     _add_usage(state.usage, reply.usage)
+    if options.max_usd is not None and reply.usage.usd <= 0 and not teacher.prices_known:
+        raise CompileError(f"--max-usd {options.max_usd:g}: the teacher's reply reported no cost, so the budget cannot be "
+                           "kept; report usage.usd from the teacher command, or drop --max-usd", field="max_usd")
     try:
         answer = validate_reply(reply.data, CritiqueReply)
     except TeacherReplyInvalid as exc:

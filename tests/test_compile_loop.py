@@ -234,3 +234,21 @@ def test_local_teacher_compile_of_a_family_runs_to_the_end(tmp_path, tiny_model_
     assert calls[0]["reply"]["usage"]["output_tokens"] <= 384
     report = (tmp_path / "plan.report.md").read_text()
     assert "## Score per iteration" in report
+
+
+def test_a_usd_budget_with_a_teacher_that_reports_no_cost_is_an_error(tmp_path, tiny_student, sandboxes):
+    """--max-usd fails closed: a reply without a price would count as $0 and the budget could never trip."""
+    with pytest.raises(CompileError) as refused:
+        _compile(tmp_path, tiny_student, sandboxes, max_usd=0.5)
+    assert refused.value.field == "max_usd" and "reported no cost" in refused.value.message
+
+
+def test_a_usd_budget_with_an_unpriced_anthropic_model_is_refused_before_any_call(tmp_path, tiny_student, sandboxes):
+    from sgde.compiler.teachers.anthropic_teacher import AnthropicTeacher
+    teacher = AnthropicTeacher("claude-unknown-model-9", api_key="sk-test", base_url="http://127.0.0.1:9")
+    task = load_task(TASK)
+    with pytest.raises(CompileError, match="cost is known"):
+        run_compile(task=task, seed=seed_plan(task, TASK), examples=load_examples(EXAMPLES, task, 3), teacher=teacher,
+                    student=tiny_student, policy=load_policy("default"), sandboxes=sandboxes, run_dir=tmp_path / "r",
+                    options=CompileOptions(max_usd=1.0))
+    assert not (tmp_path / "r").exists()

@@ -63,6 +63,7 @@ class AnthropicTeacher(Teacher):
         self.max_retries = max_retries
         self.max_tokens = max_tokens
         self.prices = prices if prices is not None else price_for(model)
+        self.prices_known = self.prices is not None
         if self.prices is None and model not in _unpriced_logged:
             # logging, not warnings.warn: a warning is an error under the test suite's -W error
             _unpriced_logged.add(model)

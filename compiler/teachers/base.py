@@ -56,6 +56,9 @@ class Teacher(ABC):
 
     #: the --teacher spec this backend was made from, recorded in provenance and transcripts
     spec: str
+    #: None: each reply says its cost (or not: a reply without USD under a --max-usd budget is an error);
+    #: False: this teacher's cost is unknown, so a USD budget can never trip; True: known (a local model is free)
+    prices_known: bool | None = None
 
     @abstractmethod
     def ask(self, request: TeacherRequest) -> TeacherReply:

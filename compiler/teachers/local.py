@@ -46,6 +46,8 @@ def grammar_schema(schema):
 
 
 class LocalTeacher(Teacher):
+    prices_known = True  # a model on this machine costs no USD
+
     def __init__(self, model: str, *, n_ctx: int | None = None, max_tokens: int | None = None) -> None:
         from sgde.runtime.student.llama import LlamaStudent, json_schema_grammar
 

@@ -68,6 +68,11 @@ class TranscriptTeacher(Teacher):
             self._out = open(path, "a", encoding="utf-8")
 
     @property
+    def prices_known(self) -> bool | None:  # type: ignore[override]
+        """A replay's cost is what was recorded; new calls cost what the live teacher says."""
+        return self.live.prices_known if self.live is not None else True
+
+    @property
     def replayed(self) -> int:
         return min(self.position, len(self.recorded))
 
