@@ -89,7 +89,8 @@ def allow_list_findings(source: str, *, allowed_imports: tuple[str, ...], mode: 
     return found
 
 
-def bandit_findings(source: str) -> list[Finding]:
+def bandit_issues(source: str) -> list:
+    """bandit's issue objects for one source text (severity, confidence, CWE, line, text)."""
     with tempfile.TemporaryDirectory(prefix="sgde-audit-") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # bandit's (and its plugins') own deprecations are not the code's findings
         from bandit.core import config as bandit_config
@@ -101,9 +102,12 @@ def bandit_findings(source: str) -> list[Finding]:
         manager = bandit_manager.BanditManager(bandit_config.BanditConfig(), "file")
         manager.discover_files([str(path)])
         manager.run_tests()
-        issues = manager.get_issue_list()
+        return manager.get_issue_list()
+
+
+def bandit_findings(source: str) -> list[Finding]:
     return [Finding(tool="bandit", rule=i.test_id, line=i.lineno if isinstance(i.lineno, int) else 0,
-                    severity=str(i.severity), message=i.text) for i in issues]
+                    severity=str(i.severity), message=i.text) for i in bandit_issues(source)]
 
 
 def audit_source(source: str, *, allowed_imports: tuple[str, ...], node: str, entrypoint: str | None = "run",
