@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, Sequence
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -54,13 +54,17 @@ def _fill(template: str, values: dict[str, Any]) -> str:
     return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: str(values.get(m.group(1), m.group(0))), template)
 
 
-def _invariant_program(invariants: tuple[str, ...]) -> str:
+def invariant_program(invariants: Sequence[str]) -> str:
+    """The sandboxed program that evaluates invariants: ``run({'inputs': ..., 'output': ...})`` returns
+    ``{'holds': [bool, ...]}``, one verdict per invariant, in order (the expressions are teacher-written
+    code too, so they run in the sandbox, never on the host)."""
     checks = ",\n        ".join(f"bool({expr})" for expr in invariants)
     return ("def run(payload):\n    inputs = payload['inputs']\n    output = payload['output']\n"
             f"    return {{'holds': [\n        {checks},\n    ]}}\n")
 
 
-def _matches(expected: Any, got: Any) -> bool:
+def matches(expected: Any, got: Any) -> bool:
+    """An example's expected field against what the code returned: numbers within 1e-3, the rest equal."""
     if isinstance(expected, (int, float)) and not isinstance(expected, bool) \
             and isinstance(got, (int, float)) and not isinstance(got, bool):
         return math.isfinite(got) and abs(got - expected) < _TOLERANCE
@@ -77,7 +81,7 @@ def check_properties(source: str, properties: Properties, *, reads: list[str], b
                            f"(missing {missing}, extra {extra})", node=node, field="properties.inputs")
     for expression in properties.invariants:
         audit_expression(expression, node=node)
-    invariants = _invariant_program(properties.invariants) if properties.invariants else None
+    invariants = invariant_program(properties.invariants) if properties.invariants else None
 
     def call(inputs: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -89,7 +93,7 @@ def check_properties(source: str, properties: Properties, *, reads: list[str], b
 
     for number, example in enumerate(properties.examples, 1):
         output = call(example.inputs)
-        wrong = {k: output.get(k) for k, v in example.output.items() if not _matches(v, output.get(k))}
+        wrong = {k: output.get(k) for k, v in example.output.items() if not matches(v, output.get(k))}
         if wrong:
             raise CodeRejected(f"example {number}: on inputs {_short(example.inputs)} expected "
                                f"{_short(example.output)}, got {_short(wrong)}", node=node,
