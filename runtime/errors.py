@@ -176,12 +176,18 @@ class AggregationError(SgdeError):
     type_name = "aggregation_error"
 
 
+class ApprovalError(SgdeError):
+    """A deployment that requires approval meets a plan that is unsigned, signed by an untrusted key,
+    changed after signing, or runs student-written code the policy does not allow."""
+    type_name = "approval_refused"
+
+
 class InputError(SgdeError):
     """A plan input is missing, unknown, or of the wrong type."""
     type_name = "input_invalid"
 
 
-#: type_name -> class, to rebuild errors that crossed a process boundary as JSON
+#: type_name -> class: the sandbox protocol rebuilds a reply's error as its class
 ERROR_TYPES: dict[str, type[SgdeError]] = {}
 
 
@@ -192,10 +198,3 @@ def _register(cls: type[SgdeError]) -> None:
 
 
 _register(SgdeError)
-
-
-def error_from_dict(data: dict[str, Any], *, node: str | None = None) -> SgdeError:
-    """Rebuild an error from its ``to_dict`` form (unknown types become SandboxCrashed)."""
-    cls = ERROR_TYPES.get(str(data.get("type")), SandboxCrashed)
-    return cls(str(data.get("message", "")), node=node if node is not None else data.get("node"),
-               field=data.get("field"), limit=data.get("limit"), value=data.get("value"))

@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from .aggregate import aggregate
-from .errors import InputError, NodeFailed, PlanError, PolicyError, SgdeError
+from .approval import OS_WALLS, Check, unreviewed_nodes
+from .errors import ApprovalError, InputError, ModelError, NodeFailed, PlanError, PolicyError, SgdeError
 from .parsers import parse_output
-from .plan import CodeNode, ConsensusNode, LlmNode, Plan, Sampling, sha256_text, split_ref, template_refs
+from .plan import (PLACEHOLDER, CodeNode, ConsensusNode, LlmNode, Plan, Sampling, sha256_text, split_ref,
+                   template_refs)
 from .plan_io import topological_order
 from .policy import Policy, load_policy, tighten
 from .sandbox import SandboxBackend, make_backend
@@ -63,11 +66,16 @@ def check_value_type(value: Any, type_name: str) -> bool:
 
 
 def render_template(template: str, values: dict[str, Any], node: str) -> str:
-    """Fill {name} / {name.key}; values that are not strings are written as JSON."""
-    out = template.replace("{{", "\0L").replace("}}", "\0R")
-    for ref in template_refs(template):
-        out = out.replace("{" + ref + "}", _as_text(lookup(values, ref, node)), 1)
-    return out.replace("\0L", "{").replace("\0R", "}")
+    """Fill {name} / {name.key} in one pass over the template (a value's own braces are never read as
+    placeholders); values that are not strings are written as JSON; {{ and }} are literal braces."""
+    template_refs(template)  # a malformed placeholder is a ValueError here, as at load time
+
+    def fill(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        return _as_text(lookup(values, match.group(1), node))
+    return PLACEHOLDER.sub(fill, template)
 
 
 def _as_text(value: Any) -> str:
@@ -85,48 +93,76 @@ def lookup(values: dict[str, Any], ref: str, node: str) -> Any:
     return value[key]
 
 
+def _check_approved(plan: Plan, policy: Policy, approved: Sequence[Check]) -> None:
+    """A deployment that requires approval runs a plan only with checks made against this very plan."""
+    good = {c.key_id for c in approved if c.ok and c.plan_sha256 == plan.content_hash()}
+    if len(good) < policy.min_approvals:
+        raise ApprovalError(f"deployment policy {policy.name!r} requires {policy.min_approvals} approval(s) of this "
+                            "plan by trusted keys; check them with sgde.runtime.approval.require_approval and pass "
+                            "approved=", field="approval")
+    if not policy.allow_unreviewed_code:
+        for node_id in unreviewed_nodes(plan):
+            raise ApprovalError("runs student-written code (source_from); the deployment policy does not say "
+                                "allow_unreviewed_code: true", node=node_id, field="source_from")
+
+
+def resolve_node_policy(node: CodeNode, deployment: Policy, plan_dir: Path | None) -> Policy:
+    """The policy a code node runs under: the deployment policy, tightened by the node's named policy and its
+    override (never loosened); student-written code under an approval-requiring deployment also needs the OS walls."""
+    policy = deployment
+    try:
+        if node.policy is not None:
+            named = node.policy if plan_dir is None or not node.policy.endswith((".yaml", ".yml")) \
+                else str(plan_dir / node.policy)
+            policy = tighten(policy, load_policy(named), node=node.id)
+        policy = tighten(policy, node.policy_override, node=node.id)
+    except PolicyError as exc:
+        raise PlanError(exc.message, node=node.id, field=exc.field or "policy") from None
+    if node.source_from is not None and deployment.require_approval:
+        # approved, yet nobody read this code: it runs only where the OS walls hold without the language guard
+        missing = tuple(w for w in OS_WALLS if w not in policy.require)
+        policy = policy.model_copy(update={"require": policy.require + missing})
+    return policy
+
+
+def node_grammar(node: LlmNode | ConsensusNode) -> str | None:
+    """The GBNF an llm node decodes under; a JSON-schema grammar is derived by llama.cpp (ModelError without it)."""
+    llm = node.child if isinstance(node, ConsensusNode) else node
+    if llm.grammar is None:
+        return None
+    if llm.grammar.gbnf:
+        return llm.grammar.gbnf
+    from .student.llama import json_schema_grammar, llama_installed  # grammar derivation lives with llama.cpp
+    if not llama_installed():
+        raise ModelError("deriving a grammar from a JSON schema needs llama-cpp-python, which is not installed",
+                         node=node.id, field="grammar")
+    try:
+        return json_schema_grammar(llm.parser.json_schema)  # type: ignore[union-attr]
+    except SgdeError as exc:
+        raise PlanError(exc.message, node=node.id, field="grammar") from None
+
+
 class Executor:
     """Runs one plan many times. Students and sandboxes are created lazily and closed by `close()`."""
 
     def __init__(self, plan: Plan, *, student: Student | None = None,
                  policy: Policy | str = "default", plan_dir: Path | None = None,
-                 sandboxes: dict[str, SandboxBackend] | None = None) -> None:
+                 sandboxes: dict[str, SandboxBackend] | None = None, approved: Sequence[Check] = ()) -> None:
         self.plan = plan
         self.order = topological_order(plan)
         self.deployment_policy = load_policy(policy) if isinstance(policy, str) else policy
+        if self.deployment_policy.require_approval:
+            _check_approved(plan, self.deployment_policy, approved)
         self._student = student
         self._own_student = student is None
         self._sandboxes: dict[str, SandboxBackend] = dict(sandboxes or {})
-        self._own_sandboxes = not sandboxes
-        self.policies = {n.id: self._node_policy(n, plan_dir) for n in plan.nodes if isinstance(n, CodeNode)}
-        self._grammars = {n.id: self._node_grammar(n) for n in plan.nodes if not isinstance(n, CodeNode)}
+        self._made: list[str] = []  # backends this executor created (and closes); the caller's stay open
+        self.policies = {n.id: resolve_node_policy(n, self.deployment_policy, plan_dir)
+                         for n in plan.nodes if isinstance(n, CodeNode)}
+        self._grammars = {n.id: node_grammar(n) for n in plan.nodes if not isinstance(n, CodeNode)}
         self._runs = 0
 
     # --- set-up ----------------------------------------------------------------
-
-    def _node_policy(self, node: CodeNode, plan_dir: Path | None) -> Policy:
-        """Deployment policy, tightened by the node's named policy and its override; never loosened."""
-        policy = self.deployment_policy
-        try:
-            if node.policy is not None:
-                named = node.policy if plan_dir is None or not node.policy.endswith((".yaml", ".yml")) \
-                    else str(plan_dir / node.policy)
-                policy = tighten(policy, load_policy(named), node=node.id)
-            return tighten(policy, node.policy_override, node=node.id)
-        except PolicyError as exc:
-            raise PlanError(exc.message, node=node.id, field=exc.field or "policy") from None
-
-    def _node_grammar(self, node: LlmNode | ConsensusNode) -> str | None:
-        llm = node.child if isinstance(node, ConsensusNode) else node
-        if llm.grammar is None:
-            return None
-        if llm.grammar.gbnf:
-            return llm.grammar.gbnf
-        from .student.llama import json_schema_grammar  # grammar derivation lives with llama.cpp
-        try:
-            return json_schema_grammar(llm.parser.json_schema)  # type: ignore[union-attr]
-        except SgdeError as exc:
-            raise PlanError(exc.message, node=node.id, field="grammar") from None
 
     @property
     def student(self) -> Student:
@@ -138,16 +174,16 @@ class Executor:
     def sandbox(self, backend: str) -> SandboxBackend:
         if backend not in self._sandboxes:
             self._sandboxes[backend] = make_backend(backend)
+            self._made.append(backend)
         return self._sandboxes[backend]
 
     def close(self) -> None:
         if self._own_student and self._student is not None:
             self._student.close()
             self._student = None
-        if self._own_sandboxes:
-            for backend in self._sandboxes.values():
-                backend.close()
-            self._sandboxes.clear()
+        for name in self._made:
+            self._sandboxes.pop(name).close()
+        self._made.clear()
 
     def __enter__(self) -> "Executor":
         return self

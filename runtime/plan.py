@@ -18,7 +18,7 @@ from .policy import PolicyOverride
 PLAN_FORMAT = 1
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 # {name} or {name.key}; {{ and }} are literal braces
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 _REF = re.compile(r"^([a-z][a-z0-9_]{0,63})(?:\.([A-Za-z_][A-Za-z0-9_]{0,63}))?$")
 
 
@@ -33,14 +33,14 @@ def sha256_text(text: str) -> str:
 def template_refs(template: str) -> list[str]:
     """The placeholders of a user template, in order; raises ValueError on a malformed one."""
     refs = []
-    for match in _PLACEHOLDER.finditer(template):
+    for match in PLACEHOLDER.finditer(template):
         if match.group(0) in ("{{", "}}"):
             continue
         ref = match.group(1)
         if not _REF.match(ref):
             raise ValueError(f"placeholder {{{ref}}} must be {{name}} or {{name.key}}")
         refs.append(ref)
-    stray = _PLACEHOLDER.sub("", template)
+    stray = PLACEHOLDER.sub("", template)
     if "{" in stray or "}" in stray:
         raise ValueError("unbalanced brace: write {{ or }} for a literal brace")
     return refs

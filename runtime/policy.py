@@ -64,6 +64,18 @@ class Policy(BaseModel):
         "(fixed, hashed) code may reuse one warm process for all calls of a node (unreviewed code never does)")
     require: tuple[Wall, ...] = Field((), description="walls the host must have in force, or the node is refused "
                                       "(see `sgde sandbox doctor`)")
+    # deployment only: read from the policy a deployment runs under (`sgde run --policy`), ignored in a node's
+    require_approval: bool = Field(False, description="deployment: run only plans signed by trusted_keys "
+                                   "(`sgde approve`); anything else is refused before it runs")
+    trusted_keys: tuple[str, ...] = Field((), description="deployment: public key files or directories of *.pub "
+                                          "(relative to the policy file) whose approvals count")
+    min_approvals: int = Field(1, ge=1, le=16, description="deployment: approvals by distinct trusted keys needed "
+                               "(2 for a two-person rule)")
+    allow_unreviewed_code: bool = Field(False, description="deployment: with require_approval, plans whose code "
+                                        "nodes run student-written code (source_from) may run, and those nodes "
+                                        "then must have the OS walls in force")
+    #: where the policy was loaded from, to resolve trusted_keys; not a policy setting
+    source_dir: SkipJsonSchema[str | None] = Field(None, exclude=True, repr=False)
 
     @model_validator(mode="after")
     def _check(self) -> "Policy":
@@ -183,10 +195,19 @@ def load_policy(name_or_path: str | Path) -> Policy:
         raise PolicyError(f"policy {source!r} is not valid YAML: {exc}", field="policy") from None
     if not isinstance(data, dict):
         raise PolicyError(f"policy {source!r} must be a mapping", field="policy")
+    if "source_dir" in data:
+        raise PolicyError(f"policy {source!r}: source_dir is not a policy field", field="policy")
     try:
-        return Policy.model_validate(data)
+        policy = Policy.model_validate(data)
     except ValidationError as exc:
         raise PolicyError(f"policy {source!r}: {_first_error(exc)}", field="policy") from None
+    return policy.model_copy(update={"source_dir": str(path.parent.resolve())}) if path.is_file() else policy
+
+
+def trusted_key_paths(policy: Policy) -> list[Path]:
+    """The policy's trusted_keys, relative paths taken from the policy file's directory."""
+    base = Path(policy.source_dir) if policy.source_dir else Path.cwd()
+    return [Path(p) if Path(p).is_absolute() else base / p for p in policy.trusted_keys]
 
 
 def _first_error(exc: ValidationError) -> str:
