@@ -30,11 +30,6 @@ class ReplayMismatch(TeacherError):
     type_name = "replay_mismatch"
 
 
-class BudgetExhausted(TeacherError):
-    """A compile budget (teacher calls or USD) would be passed by the next call; ``limit`` names it."""
-    type_name = "budget_exhausted"
-
-
 class CodeRejected(SgdeError):
     """Generated code failed verification: the static audit, the sandbox, or its property tests."""
     type_name = "code_rejected"

@@ -133,8 +133,8 @@ class Scorer:
         probing = probe_plan(plan)
         if probing is None:
             return []
-        executor = self.executor(shift_seeds(probing, self.seed + self.samples))
-        return [self._run(executor, example, sample=0)[0] for example in self.examples]
+        with self.executor(shift_seeds(probing, self.seed + self.samples)) as executor:
+            return [self._run(executor, example, sample=0)[0] for example in self.examples]
 
     @staticmethod
     def _run(executor: Executor, example: Example, *, sample: int) -> tuple[Outcome, float]:
@@ -149,13 +149,13 @@ class Scorer:
         outcomes: list[Outcome] = []
         seconds = 0.0
         for j in range(runs):
-            executor = self.executor(shift_seeds(plan, self.seed + j))
-            for example in self.examples:
-                outcome, duration = self._run(executor, example, sample=j)
-                seconds += duration
-                outcomes.append(outcome)
-                if on_outcome is not None:
-                    on_outcome(outcome)
+            with self.executor(shift_seeds(plan, self.seed + j)) as executor:  # closes what it made, not ours
+                for example in self.examples:
+                    outcome, duration = self._run(executor, example, sample=j)
+                    seconds += duration
+                    outcomes.append(outcome)
+                    if on_outcome is not None:
+                        on_outcome(outcome)
         scale = self.samples // runs  # a greedy plan's one run stands for every sample
         correct = sum(o.correct for o in outcomes) * scale
         tokens = sum(o.tokens for o in outcomes) * scale

@@ -221,3 +221,30 @@ def test_executor_runs_a_node_in_docker(docker_image):
         result = executor.run({"a": 12})
     assert result.ok and result.output == 144
     assert result.trace[0].sandbox.backend == "docker"
+
+
+def test_a_compile_with_a_docker_override_node_leaves_no_container(docker_image, tiny_student, tmp_path):
+    """The scorer's executors create a docker backend lazily for the override node and close it; the
+    caller's restricted backend stays open and usable."""
+    from sgde.compiler.forward import Scorer
+    from sgde.compiler.task import Example
+    from sgde.runtime.plan_io import parse_plan
+    from sgde.runtime.sandbox import make_backend
+
+    plan = parse_plan({"name": "mixed", "inputs": {"a": {"type": "number"}},
+                       "output": {"from": "boxed.value", "type": "number"},
+                       "nodes": [{"id": "plain", "kind": "code", "reads": ["a"],
+                                  "source": "def run(inputs):\n    return {'value': inputs['a'] + 1}\n"},
+                                 {"id": "boxed", "kind": "code", "reads": ["plain"],
+                                  "policy_override": {"backend": "docker"},
+                                  "source": "def run(inputs):\n    return {'value': inputs['plain']['value'] * 2}\n"}]})
+    restricted = make_backend("restricted")
+    try:
+        scorer = Scorer([Example(id="e1", input={"a": 1}, answer=4)], samples=1, seed=0, student=tiny_student,
+                        policy=load_policy("default"), sandboxes={"restricted": restricted})
+        score, outcomes = scorer.score(plan)
+        assert score.correct == 1, outcomes
+        assert not [c for c in list_containers() if c["node"] == "boxed" and c["owner"].endswith(f":{os.getpid()}")]
+        assert restricted.run("def run(inputs):\n    return {'ok': 1}\n", {}, load_policy("default")).output == {"ok": 1}
+    finally:
+        restricted.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
-import weakref
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -35,7 +34,8 @@ class SandboxResult(BaseModel):
     isolation: str = Field("per_call", description="per_call: a fresh process for this call; per_node: a warm one")
 
 
-_LIVE_BACKENDS: "weakref.WeakSet[SandboxBackend]" = weakref.WeakSet()
+#: every backend not yet closed (held strongly: a backend collected unclosed would leave its containers behind)
+_LIVE_BACKENDS: "set[SandboxBackend]" = set()
 
 
 @atexit.register
@@ -91,6 +91,7 @@ class SandboxBackend(ABC):
                 # it wrote to its channel between calls: compromised. This call gets a fresh runner
                 log.warning("sandbox runner of node %s wrote between calls; replaced", node)
                 session.close()
+            _LIVE_BACKENDS.add(self)  # again, if it was closed and is used anew
             session = self._sessions[key] = self._start(node, policy, isolation)
             self._require_walls(session, policy, node)
             return session, True, lock
@@ -165,6 +166,7 @@ class SandboxBackend(ABC):
             sessions, self._sessions = list(self._sessions.values()), {}
         for session in sessions:
             session.close()
+        _LIVE_BACKENDS.discard(self)
 
     def __enter__(self) -> "SandboxBackend":
         return self

@@ -24,6 +24,15 @@ def _import_llama():
     return llama_cpp
 
 
+def llama_installed() -> bool:
+    """Whether llama-cpp-python can be imported here (a reviewer's machine may have no model and no compiler)."""
+    try:
+        _import_llama()
+    except ModelError:
+        return False
+    return True
+
+
 def _threads_from_env() -> int:
     """SGDE_N_THREADS, or every core. llama.cpp's sums depend on the thread count, so a replay
     is byte-identical only with the thread count of the recording."""
@@ -105,6 +114,8 @@ def json_schema_grammar(schema: dict) -> str:
     """GBNF text for a JSON schema (llama.cpp's own converter)."""
     import json
 
+    if not llama_installed():
+        _import_llama()  # the typed "not installed" error
     from llama_cpp.llama_grammar import json_schema_to_gbnf
     try:
         return json_schema_to_gbnf(json.dumps(schema))
