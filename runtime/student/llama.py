@@ -66,6 +66,12 @@ class LlamaStudent(Student):
             raise ModelError(f"llama.cpp could not load {path}: {exc}; the file may be corrupt or not a "
                              "supported GGUF model", field="model") from None
 
+    def build_info(self) -> dict[str, object]:
+        """What greedy output depends on besides the model and the prompt: a replay must match all of it."""
+        system = self._llama_cpp.llama_print_system_info()
+        return {"n_threads": self.n_threads, "llama_cpp_python": getattr(self._llama_cpp, "__version__", "unknown"),
+                "system_info": (system.decode() if isinstance(system, bytes) else str(system)).strip()}
+
     def _grammar(self, gbnf: str):
         grammar = self._grammars.get(gbnf)
         if grammar is None:
