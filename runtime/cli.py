@@ -26,6 +26,20 @@ model_app = typer.Typer(no_args_is_help=True, help="Install and list student mod
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(model_app, name="model")
 app.add_typer(key_app, name="key")
+
+
+@app.callback()
+def _logging(log_format: str = typer.Option("text", "--log-format", help="log lines on stderr: text or json "
+                                            "(one object per line, for services)"),
+             log_level: str = typer.Option("warning", "--log-level", help="debug, info, warning or error")) -> None:
+    from .logs import configure_logging
+    if log_format not in ("text", "json"):
+        fail(InputError(f"--log-format must be text or json, got {log_format!r}", field="log-format"))
+    if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        fail(InputError(f"--log-level must be debug, info, warning or error, got {log_level!r}", field="log-level"))
+    configure_logging(log_format, log_level)  # type: ignore[arg-type]
+
+
 app.command("verify")(verify)
 
 
@@ -70,6 +84,8 @@ def run(plan_path: Path = typer.Argument(..., metavar="PLAN", help="plan file (.
         trust: list[Path] = typer.Option([], "--trust", help="trusted public key file or directory of *.pub, "
                                          "repeatable (default: the policy's trusted_keys)"),
         approvals: Optional[Path] = typer.Option(None, "--approvals", help="approval file (default: PLAN.approval.json)"),
+        redact: bool = typer.Option(False, "--redact", help="keep inputs, outputs, student text, printed output and "
+                                    "error messages out of --trace"),
         ) -> None:
     """Run a plan; print {"ok": ..., "output"|"error": ...} as one JSON line per input."""
     from .executor import Executor
@@ -88,7 +104,7 @@ def run(plan_path: Path = typer.Argument(..., metavar="PLAN", help="plan file (.
         executor = Executor(plan, student=student, policy=deployment, plan_dir=plan_path.parent, approved=approved)
     except SgdeError as exc:
         fail(exc)
-    writer = TraceWriter(trace) if trace else None
+    writer = TraceWriter(trace, redact=redact) if trace else None
     failures = 0
     try:
         for row in _progress(rows, enabled=input_file is not None):

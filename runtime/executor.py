@@ -12,6 +12,7 @@ import logging
 import math
 import re
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -44,6 +45,7 @@ class RunResult:
     error: SgdeError | None
     trace: list[TraceRecord]
     duration_s: float
+    run_id: str = ""
 
     @property
     def ok(self) -> bool:
@@ -149,6 +151,7 @@ class Executor:
                  policy: Policy | str = "default", plan_dir: Path | None = None,
                  sandboxes: dict[str, SandboxBackend] | None = None, approved: Sequence[Check] = ()) -> None:
         self.plan = plan
+        self.plan_sha256 = plan.content_hash()
         self.order = topological_order(plan)
         self.deployment_policy = load_policy(policy) if isinstance(policy, str) else policy
         if self.deployment_policy.require_approval:
@@ -208,10 +211,28 @@ class Executor:
 
     def run(self, inputs: dict[str, Any]) -> RunResult:
         """Run the plan once. Never raises for what a node does; InputError for bad inputs."""
-        started = time.perf_counter()
         values = self.check_inputs(inputs)
         run_index = self._runs
         self._runs += 1
+        run_id = uuid.uuid4().hex
+        result = self._run(values, run_index)
+        result.run_id = run_id
+        for record in result.trace:
+            record.run_id, record.plan_sha256 = run_id, self.plan_sha256
+        if result.ok:
+            log.info("run %s ok in %.3f s", run_id, result.duration_s,
+                     extra={"run_id": run_id, "plan": self.plan.name, "plan_sha256": self.plan_sha256,
+                            "duration_s": round(result.duration_s, 6), "ok": True})
+        else:
+            error = result.error.to_dict() if result.error else {}
+            log.warning("run %s failed at node %s: %s", run_id, error.get("node"), error.get("type"),
+                        extra={"run_id": run_id, "plan": self.plan.name, "plan_sha256": self.plan_sha256,
+                               "duration_s": round(result.duration_s, 6), "ok": False, "node": error.get("node"),
+                               "error_type": error.get("type")})
+        return result
+
+    def _run(self, values: dict[str, Any], run_index: int) -> RunResult:
+        started = time.perf_counter()
         trace: list[TraceRecord] = []
         for node_id in self.order:
             node = self.plan.node(node_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
@@ -24,12 +25,19 @@ class SandboxStats(BaseModel):
                            "in; per_node: in the node's warm process (reviewed code whose policy allows it)")
 
 
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class TraceRecord(BaseModel):
     """One node (or one consensus sample) in one run."""
 
     model_config = ConfigDict(extra="forbid")
 
     run: int = Field(description="index of the input this run served")
+    run_id: str | None = Field(None, description="unique id of the run (one input through the plan)")
+    plan_sha256: str | None = Field(None, description="content hash of the plan that ran")
+    ts: str = Field(default_factory=utc_now, description="UTC time the node (or sample) started")
     node: str
     kind: Literal["llm", "code", "consensus"]
     sample: int | None = Field(None, description="consensus sample index, None for the node itself")
@@ -44,16 +52,29 @@ class TraceRecord(BaseModel):
     agreement: float | None = Field(None, description="consensus: fraction of samples agreeing with the answer")
     samples_used: int | None = None
     error: dict[str, Any] | None = None
+    redacted: bool = Field(False, description="inputs, outputs, student text, stdout and error text left out")
+
+    def redact(self) -> "TraceRecord":
+        """The record without what a deployment may not store: inputs, outputs, student text, printed output
+        and error messages (which can quote them); kept: node, timing, tokens, seeds, sandbox stats, error types."""
+        error = None if self.error is None else {k: v for k, v in self.error.items()
+                                                  if k in ("type", "node", "field", "limit")}
+        sandbox = None if self.sandbox is None else self.sandbox.model_copy(update={"stdout": ""})
+        return self.model_copy(update={"inputs": {}, "output": None, "raw_text": None, "sandbox": sandbox,
+                                       "error": error, "redacted": True})
 
 
 class TraceWriter:
     """Appends records to a JSONL file as they happen, so a crash loses nothing already run."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, redact: bool = False) -> None:
         self._handle: TextIO = open(path, "w", encoding="utf-8")
+        self.redact = redact
 
     def write(self, records: list[TraceRecord]) -> None:
         for record in records:  # ASCII JSON: a lone surrogate in an input or output cannot break the write
+            if self.redact:
+                record = record.redact()
             self._handle.write(json.dumps(record.model_dump(mode="json")) + "\n")
         self._handle.flush()
 
