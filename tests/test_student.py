@@ -8,6 +8,7 @@ import pytest
 
 from sgde.runtime.errors import ModelError
 from sgde.runtime.plan import Sampling
+from sgde.runtime.settings import SettingsError
 from sgde.runtime.student import models
 from sgde.runtime.student.llama import LlamaStudent, json_schema_grammar
 
@@ -118,9 +119,9 @@ def test_shots_are_sent_as_prior_turns(tiny_student):
 
 
 @pytest.mark.parametrize("value", ["two", "0", "-1", "1.5", "100000"])
-def test_a_bad_thread_count_is_a_model_error_naming_the_field(tiny_model_path, monkeypatch, value):
+def test_a_bad_thread_count_is_a_settings_error_naming_the_field(tiny_model_path, monkeypatch, value):
     monkeypatch.setenv("SGDE_N_THREADS", value)
-    with pytest.raises(ModelError) as caught:
+    with pytest.raises(SettingsError) as caught:
         LlamaStudent(tiny_model_path, n_ctx=256)
     assert caught.value.field == "n_threads" and repr(value) in caught.value.message
 

@@ -8,15 +8,14 @@ hand. The program is run once per request; its stdout is the response object
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import subprocess
 import time
 
+from sgde.runtime.settings import settings
+
 from ..errors import TeacherProtocolError, TeacherUnavailable
 from .base import Teacher, TeacherReply, TeacherRequest, TeacherUsage
-
-DEFAULT_TIMEOUT_S = 3600.0  # a person may be answering
 
 
 class CommandTeacher(Teacher):
@@ -28,7 +27,7 @@ class CommandTeacher(Teacher):
             raise TeacherProtocolError(f"cannot split the command {command!r}: {exc}", field="teacher") from None
         if not self.argv:
             raise TeacherProtocolError("command: needs a program to run", field="teacher")
-        self.timeout_s = timeout_s or float(os.environ.get("SGDE_TEACHER_TIMEOUT", DEFAULT_TIMEOUT_S))
+        self.timeout_s = timeout_s or settings("teacher_timeout").teacher_timeout  # SGDE_TEACHER_TIMEOUT
 
     def ask(self, request: TeacherRequest) -> TeacherReply:
         started = time.perf_counter()

@@ -8,17 +8,15 @@ for the loop's verification to find out, as with every teacher.
 from __future__ import annotations
 
 import json
-import os
 import time
 
 from sgde.runtime.errors import SgdeError
 from sgde.runtime.plan import Sampling
+from sgde.runtime.settings import settings
 
 from ..errors import TeacherProtocolError, TeacherUnavailable
 from .base import Teacher, TeacherReply, TeacherRequest, TeacherUsage
 
-DEFAULT_N_CTX = 16384
-DEFAULT_MAX_TOKENS = 4096
 _CHARS_PER_TOKEN = 3  # JSON is token-dense; a conservative guess keeps prompt + reply inside the context
 _INSTRUCTION_TOKENS = 1500
 
@@ -53,8 +51,9 @@ class LocalTeacher(Teacher):
 
         self.spec = f"local:{model}"
         self._grammar_of = json_schema_grammar
-        self.max_tokens = max_tokens or int(os.environ.get("SGDE_TEACHER_MAX_TOKENS", DEFAULT_MAX_TOKENS))
-        n_ctx = n_ctx or int(os.environ.get("SGDE_TEACHER_N_CTX", DEFAULT_N_CTX))
+        env = settings("teacher_max_tokens", "teacher_n_ctx")  # SGDE_TEACHER_MAX_TOKENS, SGDE_TEACHER_N_CTX
+        self.max_tokens = max_tokens or env.teacher_max_tokens
+        n_ctx = n_ctx or env.teacher_n_ctx
         self.payload_chars = max(2000, (n_ctx - self.max_tokens - _INSTRUCTION_TOKENS) * _CHARS_PER_TOKEN)
         try:
             self._model = LlamaStudent(model, n_ctx=n_ctx)

@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ..errors import ModelError
+from ..settings import settings
 
 GGUF_MAGIC = b"GGUF"
 
@@ -54,8 +55,8 @@ DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("SGDE_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "sgde")
-    return Path(root) / "models"
+    """Where assembled models live: $SGDE_CACHE_DIR/models (default ~/.cache/sgde/models)."""
+    return settings("cache_dir").cache_dir / "models"
 
 
 def _part_path(dist: str, rel: str) -> Path:
@@ -142,9 +143,9 @@ def install_model(name: str) -> Path:
     return target
 
 
-def resolve_model(model: str | os.PathLike | None) -> tuple[Path, str | None]:
+def resolve_model(model: str | os.PathLike[str] | None) -> tuple[Path, str | None]:
     """A model name or a .gguf path (default: $SGDE_MODEL, then the default model) -> (path, pinned sha or None)."""
-    choice = str(model) if model is not None else os.environ.get("SGDE_MODEL") or DEFAULT_MODEL
+    choice = str(model) if model is not None else settings("model").model or DEFAULT_MODEL
     if choice in MODELS:
         return install_model(choice), MODELS[choice].sha256
     path = Path(choice).expanduser()
@@ -166,5 +167,5 @@ def remove_cached(name: str) -> None:
     _verified_marker(target).unlink(missing_ok=True)
 
 
-__all__ = ["MODELS", "DEFAULT_MODEL", "ModelSpec", "install_model", "resolve_model", "sha256_file", "cache_dir",
-           "remove_cached"]
+__all__ = ["DEFAULT_MODEL", "MODELS", "ModelSpec", "cache_dir", "install_model", "remove_cached", "resolve_model",
+           "sha256_file"]
