@@ -69,9 +69,9 @@ def main() -> None:
             if args.plan and label.split()[0] not in args.plan:
                 continue
             executor = Executor(plan, student=student, sandboxes=sandboxes)
-            report = evaluate(executor, variants[:n], model=student.model_name,
-                              on_item=lambda i, item: print(f"  {family.id} {label} {i + 1}/{n} "
-                                                             f"{'ok' if item.correct else 'x'}", file=sys.stderr))
+            def progress(i, item, family=family, label=label, n=n):
+                print(f"  {family.id} {label} {i + 1}/{n} {'ok' if item.correct else 'x'}", file=sys.stderr)
+            report = evaluate(executor, variants[:n], model=student.model_name, on_item=progress)
             cost = {}
             if label.startswith("compiled"):
                 m = label.split()[1]

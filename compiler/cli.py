@@ -10,8 +10,9 @@ from sgde.runtime.cli import app
 
 from .cli_approve import approve_command
 from .cli_compile import compile_command
+from .cli_eval import eval_command
 from .cli_export import export_tests_command
-from .cli_family import eval_command, family_app
+from .cli_family import family_app
 from .cli_review import review_command
 
 app.add_typer(family_app, name="family")

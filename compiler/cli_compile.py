@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import typer
 
 from sgde.runtime.errors import SgdeError
+
+if TYPE_CHECKING:
+    from .loop import CompileOutcome
+    from .teachers import Teacher
 
 
 def compile_command(
@@ -38,7 +42,7 @@ def compile_command(
     from sgde.runtime.student.llama import LlamaStudent
     from sgde.runtime.student.models import sha256_file
 
-    from .loop import CompileOptions, run_compile
+    from .loop import CompileOptions, CompileOutcome, last_checkpoint, run_compile
     from .report import render_report
     from .task import load_examples, load_task, seed_plan
     from .teachers import make_teacher
@@ -50,6 +54,8 @@ def compile_command(
         typer.echo("error: no teacher: pass --teacher SPEC or set SGDE_TEACHER", err=True)
         raise typer.Exit(2)
     run_dir = run_dir or out.with_name(out.stem + ".run")
+    # a run dir holding an earlier compile is refused: its checkpoints are not this compile's outcome
+    earlier = not resume and any(run_dir.glob("checkpoint-*.json"))
     student = teacher = None
     sandboxes = {}
     try:
@@ -58,7 +64,10 @@ def compile_command(
         train = load_examples(examples, task, m)
         policy = load_policy(policy_name)
         teacher = make_teacher(teacher_spec)
-        student = LlamaStudent(model)
+        threads = _recorded_threads(teacher, run_dir if resume else None)
+        if threads is not None:
+            say(f"the student runs with the recorded thread count ({threads}): greedy output depends on it")
+        student = LlamaStudent(model, n_threads=threads)
         if student.model_sha256 is None:  # a GGUF given by path: the plan's provenance still names its hash
             say(f"hashing {student.model_path.name} for the plan's provenance")
             student.model_sha256 = sha256_file(student.model_path)
@@ -72,9 +81,13 @@ def compile_command(
         report_path = report or out.with_name(out.stem + ".report.md")
         report_path.write_text(render_report(result), encoding="utf-8")
         say(f"wrote {out} ({result.state.stop}); report {report_path}")
+        _tell_teacher(teacher_spec, result.outcome(out=out, report=report_path), say)
     except SgdeError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2 if exc.type_name in ("compile_error", "plan_invalid", "policy_invalid") else 1)
+        _tell_teacher(teacher_spec, CompileOutcome.of(None if earlier else last_checkpoint(run_dir),
+                                                      run_dir=run_dir, error=exc), say)
+        usage = ("compile_error", "plan_invalid", "policy_invalid", "settings_invalid")
+        raise typer.Exit(2 if exc.type_name in usage else 1) from None
     finally:
         if transcript is not None and (run_dir / "transcript.jsonl").exists():
             transcript.parent.mkdir(parents=True, exist_ok=True)
@@ -85,3 +98,30 @@ def compile_command(
             student.close()
         if teacher is not None:
             teacher.close()
+
+
+def _recorded_threads(teacher: Teacher, run_dir: Optional[Path]) -> Optional[int]:
+    """The thread count a replay (or a resumed compile) must give the student: the recorded one, if any."""
+    from .teachers import TranscriptTeacher, load_transcript
+    from .teachers.transcript import recorded_threads
+
+    if isinstance(teacher, TranscriptTeacher):  # replay:FILE
+        return recorded_threads(teacher.recorded)
+    if run_dir is not None and (run_dir / "transcript.jsonl").exists():
+        return recorded_threads(load_transcript(run_dir / "transcript.jsonl"))
+    return None
+
+
+def _tell_teacher(spec: str, outcome: CompileOutcome, say: Callable[[str], None]) -> None:
+    """The file-drop relay's teacher learns how the compile ended (DIR/outcome.json); other teachers are not told."""
+    from .teachers.relay import relay_dir, write_outcome
+
+    folder = relay_dir(spec)
+    if folder is None:
+        return
+    try:
+        path = write_outcome(folder, outcome.model_dump(mode="json"))
+    except OSError as exc:
+        say(f"warning: cannot write the compile's outcome for the relay's teacher to {folder}: {exc}")
+        return
+    say(f"outcome for the relay's teacher: {path}")

@@ -15,7 +15,9 @@ import os
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sgde.runtime.errors import SgdeError
 from sgde.runtime.plan import Plan
@@ -27,6 +29,17 @@ from sgde.runtime.student import Student
 from .edits import CritiqueReply, EditRejected, apply_candidate, describe
 from .errors import CodeRejected, CompileError, TeacherReplyInvalid
 from .forward import Outcome, PlanScore, Scorer
+from .history import (
+    CandidateEvent,
+    CritiqueEvent,
+    HistoryEvent,
+    ReplyRejectedEvent,
+    ScoreRow,
+    ScoreSummary,
+    SeedEvent,
+    parse_history,
+    parse_scores,
+)
 from .requests import critique_request, failure_digest
 from .task import Example, Task, examples_sha256
 from .teachers import Teacher, TeacherUsage, TranscriptTeacher, load_transcript, validate_reply
@@ -57,8 +70,8 @@ class CompileState:
     plan: Plan
     score: PlanScore
     outcomes: list[Outcome]
-    history: list[dict[str, Any]] = field(default_factory=list)
-    scores: list[dict[str, Any]] = field(default_factory=list)
+    history: list[HistoryEvent] = field(default_factory=list)
+    scores: list[ScoreRow] = field(default_factory=list)
     teacher_calls: int = 0
     usage: TeacherUsage = field(default_factory=TeacherUsage)
     stalled: int = 0
@@ -70,7 +83,8 @@ class CompileState:
         doc.pop("content_hash")
         return {"format": CHECKPOINT_FORMAT, "fingerprint": fingerprint, "iteration": self.iteration, "plan": doc,
                 "score": self.score.model_dump(), "outcomes": [o.to_json() for o in self.outcomes],
-                "history": self.history, "scores": self.scores, "teacher_calls": self.teacher_calls,
+                "history": [e.to_json() for e in self.history], "scores": [r.to_json() for r in self.scores],
+                "teacher_calls": self.teacher_calls,
                 "usage": self.usage.model_dump(), "stalled": self.stalled, "stop": self.stop,
                 "probes": None if self.probes is None else [o.to_json() for o in self.probes]}
 
@@ -78,10 +92,22 @@ class CompileState:
     def from_json(cls, data: dict[str, Any]) -> "CompileState":
         return cls(iteration=data["iteration"], plan=parse_plan(data["plan"]),
                    score=PlanScore.model_validate(data["score"]),
-                   outcomes=[Outcome.from_json(o) for o in data["outcomes"]], history=data["history"],
-                   scores=data["scores"], teacher_calls=data["teacher_calls"],
+                   outcomes=[Outcome.from_json(o) for o in data["outcomes"]],
+                   history=parse_history(data["history"]), scores=parse_scores(data["scores"]),
+                   teacher_calls=data["teacher_calls"],
                    usage=TeacherUsage.model_validate(data["usage"]), stalled=data["stalled"], stop=data["stop"],
                    probes=None if data["probes"] is None else [Outcome.from_json(o) for o in data["probes"]])
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    """The best candidate of an iteration so far: its plan, score and traces, and the verdict it gets
+    if nothing beats it (a transient value of one iteration, never serialised)."""
+    index: int
+    plan: Plan
+    score: PlanScore
+    outcomes: list[Outcome]
+    verdict: CandidateEvent
 
 
 @dataclass
@@ -89,6 +115,73 @@ class CompileResult:
     plan: Plan
     state: CompileState
     run_dir: Path
+
+    def outcome(self, *, out: Path | None = None, report: Path | None = None) -> "CompileOutcome":
+        return CompileOutcome.of(self.state, run_dir=self.run_dir, plan=self.plan, out=out, report=report)
+
+
+class CandidateVerdict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    iteration: int
+    candidate: int
+    verdict: Literal["accepted", "rejected"]
+    edits: list[str]
+    score: ScoreSummary | None = Field(None, description="None when it was rejected before it was scored")
+    reason: str | None = Field(None, description="why it was rejected")
+
+
+class CompileOutcome(BaseModel):
+    """How a compile ended, for whoever taught it: the file-drop relay's teacher reads it from DIR/outcome.json
+    (a teacher that answered request 1 learns whether the compile converged, what won and why it stopped)."""
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["finished", "failed"] = Field(description="failed: the compile stopped on an error")
+    stop: str | None = Field(None, description="the stop reason (converged, budget, stalled); None when failed")
+    converged: bool = False
+    error: dict[str, Any] | None = Field(None, description="type and message of the error, when failed")
+    iterations: int = 0
+    teacher_calls: int = 0
+    score: ScoreSummary | None = Field(None, description="the final plan's score on the training examples")
+    accepted: list[CandidateVerdict] = Field(default_factory=list, description="the candidates that won, in order")
+    candidates: list[CandidateVerdict] = Field(default_factory=list, description="every candidate's verdict")
+    score_history: list[ScoreRow] = Field(default_factory=list)
+    plan: str | None = Field(None, description="where the compiled plan was written")
+    plan_hash: str | None = None
+    report: str | None = Field(None, description="where the compile report was written")
+    run_dir: str = Field(description="checkpoints and the transcript of the compile")
+
+    @classmethod
+    def of(cls, state: CompileState | None, *, run_dir: Path, plan: Plan | None = None, out: Path | None = None,
+           report: Path | None = None, error: SgdeError | None = None) -> "CompileOutcome":
+        """The outcome of a finished compile, or of a failed one (``error``; ``state``: its last checkpoint)."""
+        # absolute paths: the relay's teacher reads them from another process, maybe another folder
+        fields: dict[str, Any] = {"status": "failed" if error is not None else "finished",
+                                  "run_dir": str(run_dir.absolute()),
+                                  "plan": str(out.absolute()) if out is not None else None,
+                                  "report": str(report.absolute()) if report is not None else None,
+                                  "plan_hash": plan.content_hash() if plan is not None else None}
+        if error is not None:
+            fields["error"] = {"type": error.type_name, "message": error.message}
+        if state is not None:
+            verdicts = [CandidateVerdict(iteration=e.iteration, candidate=e.candidate, verdict=e.event, edits=e.edits,
+                                         score=e.score, reason=e.reason)
+                        for e in state.history if isinstance(e, CandidateEvent)]
+            fields.update(stop=None if error is not None else state.stop,
+                          converged=error is None and state.score.perfect, iterations=state.iteration,
+                          teacher_calls=state.teacher_calls, score=_summary(state.score),
+                          accepted=[v for v in verdicts if v.verdict == "accepted"], candidates=verdicts,
+                          score_history=state.scores)
+        return cls(**fields)
+
+
+def last_checkpoint(run_dir: Path) -> CompileState | None:
+    """The state a compile had reached in ``run_dir`` (None when there is no readable checkpoint)."""
+    try:
+        saved = RunDir(run_dir).latest()
+        return CompileState.from_json(saved) if saved and saved.get("format") == CHECKPOINT_FORMAT else None
+    except (CompileError, ValidationError, KeyError, TypeError, ValueError):
+        return None
 
 
 class RunDir:
@@ -149,16 +242,24 @@ def run_compile(*, task: Task, seed: Plan, examples: list[Example], teacher: Tea
         if saved.get("format") != CHECKPOINT_FORMAT or saved.get("fingerprint") != stamp:
             raise CompileError(f"run dir {run_dir} belongs to a different compile (task, examples, seed, samples "
                                "or student differ); it cannot be resumed with these options", field="run_dir")
-        state = CompileState.from_json(saved)
+        try:
+            state = CompileState.from_json(saved)
+        except (ValidationError, KeyError, TypeError) as exc:
+            raise CompileError(f"checkpoint in {run_dir} does not fit checkpoint format {CHECKPOINT_FORMAT} "
+                               f"(written by another version of sgde?): {exc}", field="run_dir") from None
         say(f"resuming at iteration {state.iteration} ({state.score}), {state.teacher_calls} teacher calls done")
     recorded = load_transcript(rundir.transcript) if resume and rundir.transcript.exists() else []
-    asker = TranscriptTeacher(recorded, live=teacher, record_to=rundir.transcript, spec=teacher.spec)
+    build = student_build(student)
+    if isinstance(teacher, TranscriptTeacher):  # a replay: a mismatch names what differs from this build
+        teacher.student_build = build
+    asker = TranscriptTeacher(recorded, live=teacher, record_to=rundir.transcript, spec=teacher.spec,
+                              student_build=build)
     if saved is None:
         say(f"iteration 0: scoring the seed plan on {len(examples)} examples x {options.samples} samples")
         score, outcomes = scorer.score(seed)
         state = CompileState(iteration=0, plan=seed, score=score, outcomes=outcomes)
-        state.scores.append({"iteration": 0, **score.summary(), "change": "seed plan"})
-        state.history.append({"iteration": 0, "event": "seed", "score": score.summary()})
+        state.scores.append(ScoreRow(iteration=0, **score.summary(), change="seed plan"))
+        state.history.append(SeedEvent(iteration=0, event="seed", score=_summary(score)))
         say(f"seed plan: {score}")
         rundir.save(state, stamp)
     asker.position = state.teacher_calls
@@ -169,8 +270,19 @@ def run_compile(*, task: Task, seed: Plan, examples: list[Example], teacher: Tea
             rundir.save(state, stamp)
     finally:
         asker.close()
-    plan = _with_provenance(state, task=task, examples=examples, teacher=asker, student=student)
+    # the build the teacher's last answer was given for: a replay keeps the recorded one (none for a transcript
+    # that predates builds), so it gives the recorded plan byte for byte wherever the student reproduces it
+    compiled_with = asker.build_of_call(state.teacher_calls - 1) if state.teacher_calls else build
+    plan = _with_provenance(state, task=task, examples=examples, teacher=asker, student=student,
+                            build=compiled_with)
     return CompileResult(plan=plan, state=state, run_dir=run_dir)
+
+
+def student_build(student: Student) -> dict[str, Any] | None:
+    """What the student's greedy output depends on besides the model (``LlamaStudent.build_info``: thread
+    count, llama-cpp-python version, llama.cpp system info); None for a student that reports none."""
+    info = getattr(student, "build_info", None)
+    return dict(info()) if callable(info) else None
 
 
 def _stop_reason(state: CompileState, options: CompileOptions) -> str | None:
@@ -206,61 +318,66 @@ def _step(state: CompileState, *, task: Task, examples: list[Example], teacher: 
     state.teacher_calls += 1
     _add_usage(state.usage, reply.usage)
     if options.max_usd is not None and reply.usage.usd <= 0 and not teacher.prices_known:
-        raise CompileError(f"--max-usd {options.max_usd:g}: the teacher's reply reported no cost, so the budget cannot be "
-                           "kept; report usage.usd from the teacher command, or drop --max-usd", field="max_usd")
+        raise CompileError(f"--max-usd {options.max_usd:g}: the teacher's reply reported no cost, so the budget "
+                           "cannot be kept; report usage.usd from the teacher command, or drop --max-usd",
+                           field="max_usd")
     try:
         answer = validate_reply(reply.data, CritiqueReply)
     except TeacherReplyInvalid as exc:
         say(f"  the reply was rejected: {exc.message}")
-        state.history.append({"iteration": iteration, "event": "reply_rejected", "reason": exc.message})
+        state.history.append(ReplyRejectedEvent(iteration=iteration, event="reply_rejected", reason=exc.message))
         state.stalled += 1
         return
     for critique in answer.critiques:
-        state.history.append({"iteration": iteration, "event": "critique", "node": critique.node,
-                              "critique": critique.critique, "direction": critique.direction})
-    best: tuple[int, Plan, PlanScore, list[Outcome], list] | None = None
+        state.history.append(CritiqueEvent(iteration=iteration, event="critique", node=critique.node,
+                                           critique=critique.critique, direction=critique.direction))
+    best: CandidateResult | None = None
     for index, candidate in enumerate(answer.candidates, 1):
-        ops = [describe(e) for e in candidate.edits]
-        entry = {"iteration": iteration, "candidate": index, "rationale": candidate.rationale, "edits": ops}
+        entry: dict[str, Any] = {"iteration": iteration, "candidate": index, "rationale": candidate.rationale,
+                                 "edits": [describe(e) for e in candidate.edits]}
         try:
             plan = apply_candidate(state.plan, candidate)
             with scorer.executor(plan) as executor:
                 verdicts = verify_candidate(plan, candidate, executor)
             score, outcomes = scorer.score(plan)
         except (EditRejected, CodeRejected) as exc:
-            state.history.append({**entry, "event": "rejected", "reason": str(exc)})
+            state.history.append(CandidateEvent(**entry, event="rejected", reason=str(exc)))
             say(f"  candidate {index} rejected: {exc}")
             continue
         except SgdeError as exc:  # e.g. a grammar the student cannot load: the candidate's fault, not ours
-            state.history.append({**entry, "event": "rejected", "reason": f"{exc.type_name}: {exc}"})
+            state.history.append(CandidateEvent(**entry, event="rejected", reason=f"{exc.type_name}: {exc}"))
             say(f"  candidate {index} rejected: {exc}")
             continue
-        entry["score"] = score.summary()
-        entry["verified_code"] = [v.model_dump() for v in verdicts]
+        entry.update(score=_summary(score), verified_code=verdicts)
         if not score.better_than(state.score):
-            state.history.append({**entry, "event": "rejected", "failures": failure_digest(outcomes),
-                                  "reason": f"scored {score}, the current plan {state.score}: not better"})
+            state.history.append(CandidateEvent(**entry, event="rejected", failures=failure_digest(outcomes),
+                                                reason=f"scored {score}, the current plan {state.score}: not better"))
             say(f"  candidate {index} rejected: {score} is not better than {state.score}")
             continue
-        if best is not None and not score.better_than(best[2]):
-            rival = (f"candidate {best[0]} scored better ({best[2]})" if best[2].better_than(score)
-                     else f"candidate {best[0]} scored the same and came first")
-            state.history.append({**entry, "event": "rejected", "reason": f"scored {score}; {rival}"})
+        if best is not None and not score.better_than(best.score):
+            rival = (f"candidate {best.index} scored better ({best.score})" if best.score.better_than(score)
+                     else f"candidate {best.index} scored the same and came first")
+            state.history.append(CandidateEvent(**entry, event="rejected", reason=f"scored {score}; {rival}"))
             continue
         if best is not None:
-            state.history.append({**best[4][0], "event": "rejected",
-                                  "reason": f"candidate {index} scored better ({score})"})
-        best = (index, plan, score, outcomes, [entry])
+            state.history.append(best.verdict.model_copy(update={
+                "event": "rejected", "reason": f"candidate {index} scored better ({score})"}))
+        best = CandidateResult(index=index, plan=plan, score=score, outcomes=outcomes,
+                               verdict=CandidateEvent(**entry, event="accepted"))
         say(f"  candidate {index}: {score}")
     if best is None:
         state.stalled += 1
         return
-    index, plan, score, outcomes, (entry,) = best
-    state.history.append({**entry, "event": "accepted"})
-    state.plan, state.score, state.outcomes, state.stalled, state.probes = plan, score, outcomes, 0, None
-    state.scores.append({"iteration": iteration, **score.summary(), "change": f"candidate {index}: "
-                         + ", ".join(entry["edits"])})
-    say(f"  accepted candidate {index}: {score}")
+    state.history.append(best.verdict)
+    state.plan, state.score, state.outcomes, state.stalled, state.probes = \
+        best.plan, best.score, best.outcomes, 0, None
+    state.scores.append(ScoreRow(iteration=iteration, **best.score.summary(),
+                                 change=f"candidate {best.index}: " + ", ".join(best.verdict.edits)))
+    say(f"  accepted candidate {best.index}: {best.score}")
+
+
+def _summary(score: PlanScore) -> ScoreSummary:
+    return ScoreSummary(**score.summary())
 
 
 def _add_usage(total: TeacherUsage, usage: TeacherUsage) -> None:
@@ -271,12 +388,13 @@ def _add_usage(total: TeacherUsage, usage: TeacherUsage) -> None:
 
 
 def _with_provenance(state: CompileState, *, task: Task, examples: list[Example], teacher: Teacher,
-                     student: Student) -> Plan:
+                     student: Student, build: dict[str, Any] | None) -> Plan:
     doc = plan_document(state.plan)
     doc.pop("content_hash")
     doc["provenance"] = {
-        "student_model": student.model_name, "student_sha256": student.model_sha256, "teacher": teacher.spec,
-        "examples_sha256": examples_sha256(examples), "score_history": state.scores,
+        "student_model": student.model_name, "student_sha256": student.model_sha256, "student_build": build,
+        "teacher": teacher.spec,
+        "examples_sha256": examples_sha256(examples), "score_history": [r.to_json() for r in state.scores],
         "compiler_version": compiler_version(),
         "notes": f"compiled from task {task.name!r} on {len(examples)} examples; {state.stop}",
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .history import CandidateEvent, CritiqueEvent, ReplyRejectedEvent
 from .loop import CompileResult
 
 
@@ -19,39 +20,45 @@ def render_report(result: CompileResult) -> str:
              f"- teacher: `{plan.provenance.teacher}`; calls: {state.teacher_calls}; tokens in/out: "
              f"{usage.input_tokens}/{usage.output_tokens} (cache read {usage.cache_read_tokens}, cache write "
              f"{usage.cache_write_tokens}); USD: {usage.usd:.4f}; teacher seconds: {usage.seconds:.1f}",
-             f"- student: `{plan.provenance.student_model}` (sha256 {plan.provenance.student_sha256})",
+             f"- student: `{plan.provenance.student_model}` (sha256 {plan.provenance.student_sha256})"
+             + _build(plan.provenance.student_build),
              f"- plan content hash: `{plan.content_hash()}`", "",
              "## Score per iteration", "", "| iteration | correct | total | student tokens | change |",
              "|---:|---:|---:|---:|---|"]
     for row in state.scores:
-        lines.append(f"| {row['iteration']} | {row['correct']} | {row['total']} | {row['tokens']} | "
-                     f"{_cell(row['change'])} |")
+        lines.append(f"| {row.iteration} | {row.correct} | {row.total} | {row.tokens} | {_cell(row.change)} |")
     lines += ["", "## Candidates", "", "| iteration | candidate | edits | verdict | reason / score |",
               "|---:|---:|---|---|---|"]
     for event in state.history:
-        if event["event"] in ("accepted", "rejected"):
-            detail = event.get("reason") or event.get("score")
-            lines.append(f"| {event['iteration']} | {event.get('candidate', '')} | {_cell(', '.join(event['edits']))} "
-                         f"| {event['event']} | {_cell(detail)[:400]} |")
-        elif event["event"] == "reply_rejected":
-            lines.append(f"| {event['iteration']} | - | - | reply rejected | {_cell(event['reason'])[:400]} |")
-    critiques = [e for e in state.history if e["event"] == "critique"]
+        if isinstance(event, CandidateEvent):
+            detail = event.reason or (event.score.to_json() if event.score is not None else None)
+            lines.append(f"| {event.iteration} | {event.candidate} | {_cell(', '.join(event.edits))} "
+                         f"| {event.event} | {_cell(detail)[:400]} |")
+        elif isinstance(event, ReplyRejectedEvent):
+            lines.append(f"| {event.iteration} | - | - | reply rejected | {_cell(event.reason)[:400]} |")
+    critiques = [e for e in state.history if isinstance(e, CritiqueEvent)]
     if critiques:
         lines += ["", "## Critiques (the semantic gradient)", ""]
-        for event in critiques:
-            lines.append(f"- iteration {event['iteration']}, node `{event['node']}`: {_cell(event['critique'])} "
-                         f"→ {_cell(event['direction'])}")
-    verified = [(e["iteration"], v) for e in state.history if e["event"] == "accepted"
-                for v in e.get("verified_code", [])]
+        for critique in critiques:
+            lines.append(f"- iteration {critique.iteration}, node `{critique.node}`: {_cell(critique.critique)} "
+                         f"→ {_cell(critique.direction)}")
+    verified = [(e.iteration, v) for e in state.history if isinstance(e, CandidateEvent) and e.accepted
+                for v in e.verified_code or ()]
     if verified:
         lines += ["", "## Verified code in accepted candidates", ""]
         for iteration, verdict in verified:
-            notes = "; ".join(verdict["notes"]) or "no audit findings"
-            lines.append(f"- iteration {iteration}, node `{verdict['node']}` sha256 `{verdict['sha256'][:16]}…`: "
-                         f"{_count(verdict['examples'], 'example')} and {_count(verdict['draws'], 'hypothesis draw')} "
+            notes = "; ".join(verdict.notes) or "no audit findings"
+            lines.append(f"- iteration {iteration}, node `{verdict.node}` sha256 `{verdict.sha256[:16]}…`: "
+                         f"{_count(verdict.examples, 'example')} and {_count(verdict.draws, 'hypothesis draw')} "
                          f"passed; {notes}")
     return "\n".join(lines) + "\n"
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _build(build: dict[str, object] | None) -> str:
+    if not build:
+        return ""
+    return f"; {build.get('n_threads')} threads, llama-cpp-python {build.get('llama_cpp_python')}"

@@ -15,6 +15,7 @@ from sgde.runtime.policy import Policy
 
 from .edits import CritiqueReply
 from .forward import PROBE_TEMPERATURE, Outcome, PlanScore
+from .history import HistoryEvent
 from .task import Example, Task
 from .teachers import TeacherRequest
 
@@ -134,7 +135,7 @@ def probe_summary(probes: Sequence[Outcome]) -> dict[str, Any] | None:
 
 
 def critique_request(*, task: Task, plan: Plan, score: PlanScore, outcomes: list[Outcome],
-                     examples: list[Example], history: list[dict[str, Any]], iteration: int,
+                     examples: list[Example], history: Sequence[HistoryEvent], iteration: int,
                      policy: Policy, probes: Sequence[Outcome] = ()) -> TeacherRequest:
     by_example: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
@@ -151,7 +152,7 @@ def critique_request(*, task: Task, plan: Plan, score: PlanScore, outcomes: list
                                   for o in by_example.get(e.id, [])]} for e in examples],
         "node_stats": node_stats(plan, outcomes, probes),
         "stability_probe": probe_summary(probes),
-        "history": history[-12:],
+        "history": [event.to_json() for event in history[-12:]],
         "sandbox": {"policy": policy.name, "allowed_imports": list(policy.allowed_imports)},
     }
     return TeacherRequest(kind="critique", instructions=CRITIQUE_INSTRUCTIONS,

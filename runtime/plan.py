@@ -334,6 +334,10 @@ Node = Annotated[Union[LlmNode, CodeNode, ConsensusNode], Field(discriminator="k
 class Provenance(_Model):
     student_model: str | None = None
     student_sha256: str | None = None
+    student_build: dict[str, Any] | None = Field(
+        None, description="what the student's greedy output depended on besides the model: llama.cpp thread count "
+        "(n_threads), llama-cpp-python version and llama.cpp system info; a replayed compile keeps the recorded "
+        "one; unset for plans compiled from transcripts that predate it (then it is out of the content hash)")
     teacher: str | None = None
     examples_sha256: str | None = None
     score_history: tuple[dict[str, Any], ...] = ()
@@ -342,7 +346,7 @@ class Provenance(_Model):
 
 
 class Plan(_Model):
-    sgde_plan: Literal[1] = Field(PLAN_FORMAT, description="plan format version")
+    sgde_plan: Literal[1] = Field(1, description="plan format version (PLAN_FORMAT)")
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
     description: str = ""
     inputs: dict[str, InputSpec]

@@ -15,7 +15,8 @@ import yaml
 
 from sgde.compiler.errors import CompileError, ReplayMismatch
 from sgde.compiler.forward import PROBE_TEMPERATURE, Scorer, probe_plan
-from sgde.compiler.loop import CompileOptions, run_compile
+from sgde.compiler.history import CandidateEvent, CritiqueEvent, ReplyRejectedEvent, SeedEvent
+from sgde.compiler.loop import CHECKPOINT_FORMAT, CompileOptions, CompileState, run_compile
 from sgde.compiler.requests import node_stats
 from sgde.compiler.task import load_examples, load_task, seed_plan
 from sgde.compiler.teachers import make_teacher
@@ -53,30 +54,55 @@ def test_loop_rejects_every_bad_edit_with_its_reason_and_never_a_worse_plan(tmp_
     state = result.state
     assert state.stop.startswith("converged")
     assert state.teacher_calls == 2
-    rejected = {(e["iteration"], e["candidate"]): e["reason"] for e in state.history if e["event"] == "rejected"}
-    accepted = [(e["iteration"], e["candidate"]) for e in state.history if e["event"] == "accepted"]
-    assert accepted == [(1, 3), (2, 3)]
-    assert "static audit refused" in rejected[1, 1] and "'os'" in rejected[1, 1]
-    assert "invariant" in rejected[1, 2] and "output['answer'] >= 0" in rejected[1, 2]
-    assert "not better" in rejected[2, 1] and "not better" in rejected[2, 2]
+    assert isinstance(state.history[0], SeedEvent) and state.history[0].score.total == 3 * 2
+    assert [(e.iteration, e.node) for e in state.history if isinstance(e, CritiqueEvent)] == [(1, "answer"),
+                                                                                             (2, "answer")]
+    candidates = {(e.iteration, e.candidate): e for e in state.history if isinstance(e, CandidateEvent)}
+    assert sorted(candidates) == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3)]
+    assert [key for key, e in candidates.items() if e.accepted] == [(1, 3), (2, 3)]
+    audit, properties = candidates[1, 1], candidates[1, 2]
+    assert audit.score is None and audit.verified_code is None  # refused before it ran
+    assert "static audit refused" in audit.reason and "'os'" in audit.reason
+    assert "invariant" in properties.reason and "output['answer'] >= 0" in properties.reason
+    for key in ((2, 1), (2, 2)):
+        assert "not better" in candidates[key].reason and candidates[key].failures
+        assert candidates[key].score.correct < candidates[2, 3].score.correct
     # the consensus candidate really ran as consensus: sampled at its temperature, every sample scored
-    voted = next(e for e in state.history if (e.get("iteration"), e.get("candidate")) == (2, 2))
-    assert voted["edits"][-1] == "wrap_consensus(answer)" and voted["score"]["total"] == 3 * 2
-    node = voted["failures"][0]["nodes"]
+    voted = candidates[2, 2]
+    assert voted.edits[-1] == "wrap_consensus(answer)" and voted.score.total == 3 * 2
+    node = voted.failures[0]["nodes"]
     assert [r["kind"] for r in node].count("consensus") == 1 and any("sample" in r for r in node)
+    winner = candidates[2, 3]
+    assert winner.reason is None and winner.failures is None and winner.score.correct == winner.score.total
+    assert [v.node for v in winner.verified_code] == ["answer"] and winner.verified_code[0].examples == 1
     # the score never goes down, and each accepted step went up
-    correct = [row["correct"] for row in state.scores]
+    correct = [row.correct for row in state.scores]
     assert correct == sorted(correct) and correct[-1] == 3 * 2 and len(set(correct)) == len(correct)
+    assert [row.change.split(":")[0] for row in state.scores] == ["seed plan", "candidate 3", "candidate 3"]
     answer = result.plan.node("answer")
     assert isinstance(answer, CodeNode) and answer.properties is not None and "plus" in answer.source
     assert result.plan.provenance.teacher == TEACHER
     assert [row["iteration"] for row in result.plan.provenance.score_history] == [0, 1, 2]
+    assert result.plan.provenance.student_build == tiny_student.build_info()
+
+    # the checkpoint keeps the history as the loop always wrote it (same keys, same order), and it reads back
+    checkpoint = json.loads(sorted((tmp_path / "run").glob("checkpoint-*.json"))[-1].read_text())
+    assert checkpoint["format"] == CHECKPOINT_FORMAT == 2
+    keys = {(e.get("candidate"), e["event"]): list(e) for e in checkpoint["history"] if e["iteration"] == 2}
+    assert keys[None, "critique"] == ["iteration", "event", "node", "critique", "direction"]
+    assert keys[1, "rejected"] == ["iteration", "candidate", "rationale", "edits", "score", "verified_code", "event",
+                                   "failures", "reason"]
+    assert keys[3, "accepted"] == ["iteration", "candidate", "rationale", "edits", "score", "verified_code", "event"]
+    assert list(checkpoint["history"][0]) == ["iteration", "event", "score"]
+    assert list(checkpoint["scores"][0]) == ["iteration", "correct", "total", "tokens", "change"]
+    again = CompileState.from_json(checkpoint).to_json(checkpoint["fingerprint"])
+    assert json.dumps(again) == json.dumps(checkpoint)
 
 
 def test_cli_compile_writes_plan_report_transcript_and_replays_byte_identically(tmp_path, tiny_model_path):
-    def sgde(*args):
+    def sgde(*args, threads="1"):
         return subprocess.run([sys.executable, "-m", "sgde.compiler.cli", *args], capture_output=True, text=True,
-                              timeout=600, cwd=tmp_path)
+                              timeout=600, cwd=tmp_path, env={**os.environ, "SGDE_N_THREADS": threads})
 
     common = ["compile", str(TASK), "--examples", str(EXAMPLES), "--m", "3", "--model", str(tiny_model_path)]
     first = sgde(*common, "--teacher", TEACHER, "--out", "plan.yaml", "--transcript", "t.jsonl")
@@ -85,6 +111,12 @@ def test_cli_compile_writes_plan_report_transcript_and_replays_byte_identically(
     assert "static audit refused" in report and "| accepted |" in report and "converged" in report
     calls = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert [c["call"] for c in calls] == [1, 2] and all(c["teacher"] == TEACHER for c in calls)
+    # every call names the student build its request was made with; the plan's provenance too
+    builds = [c["student_build"] for c in calls]
+    assert builds[0] == builds[1] and builds[0]["n_threads"] == 1
+    assert builds[0]["llama_cpp_python"] and "CPU" in builds[0]["system_info"]
+    assert load_plan(tmp_path / "plan.yaml").provenance.student_build == builds[0]
+    assert "1 threads, llama-cpp-python" in report
     # the seed's greedy student node was probed for the teacher; the all-code plan of call 2 has nothing to probe
     probe = calls[0]["request"]["payload"]["stability_probe"]
     assert probe["total"] == 3 and probe["temperature"] > 0
@@ -93,9 +125,14 @@ def test_cli_compile_writes_plan_report_transcript_and_replays_byte_identically(
     plan = load_plan(tmp_path / "plan.yaml")
     assert sgde("validate", "plan.yaml").returncode == 0
 
-    again = sgde(*common, "--teacher", "replay:t.jsonl", "--out", "replayed.yaml")
+    # on a machine that would run two threads, the replay runs the recorded one
+    again = sgde(*common, "--teacher", "replay:t.jsonl", "--out", "replayed.yaml", threads="2")
     assert again.returncode == 0, again.stderr
+    assert "recorded thread count (1)" in again.stderr
     assert (tmp_path / "replayed.yaml").read_bytes() == (tmp_path / "plan.yaml").read_bytes()
+    replayed_calls = [json.loads(line) for line in
+                      (tmp_path / "replayed.run" / "transcript.jsonl").read_text().splitlines()]
+    assert replayed_calls == calls  # the replay's own transcript is the recording, builds included
     assert load_plan(tmp_path / "replayed.yaml").provenance.teacher == plan.provenance.teacher
 
     # the compiled plan runs with no teacher at all
@@ -143,6 +180,9 @@ def test_replay_of_a_different_compile_shows_the_difference(tmp_path, tiny_stude
     assert caught.value.value == 1
     assert "--- recorded" in caught.value.message and '"total": 6' in caught.value.message
     assert '"total": 9' in caught.value.message
+    # the same student recorded and replayed: the message rules the build out rather than guessing
+    assert "the student's build matches the recording's" in caught.value.message
+    assert f"({tiny_student.n_threads} threads," in caught.value.message
 
 
 def test_a_run_dir_is_never_overwritten_without_resume(tmp_path, tiny_student, sandboxes):
@@ -157,8 +197,10 @@ def test_malformed_replies_are_rejected_with_the_field_and_the_compile_goes_on(t
     monkeypatch.setenv("SCRIPTED_TEACHER_MODE", "malformed")
     result = _compile(tmp_path, tiny_student, sandboxes, max_teacher_calls=5, patience=2)
     assert result.state.stop.startswith("stalled")
-    reasons = [e["reason"] for e in result.state.history if e["event"] == "reply_rejected"]
-    assert len(reasons) == 2 and all("critiques" in r and "edits" in r for r in reasons)
+    rejected = [e for e in result.state.history if isinstance(e, ReplyRejectedEvent)]
+    assert [e.iteration for e in rejected] == [1, 2]
+    assert all("critiques" in e.reason and "edits" in e.reason for e in rejected)
+    assert not any(isinstance(e, CandidateEvent) for e in result.state.history)
     assert result.plan.node("answer").kind == "llm"  # the seed plan stands
 
 
@@ -166,9 +208,11 @@ def test_of_two_candidates_that_tie_the_first_is_kept_and_the_second_is_told_why
                                                                                 monkeypatch):
     monkeypatch.setenv("SCRIPTED_TEACHER_MODE", "tie")
     result = _compile(tmp_path, tiny_student, sandboxes, max_teacher_calls=1)
-    verdicts = {e["candidate"]: (e["event"], e.get("reason", "")) for e in result.state.history if "candidate" in e}
-    assert verdicts[1][0] == "accepted" and verdicts[2][0] == "rejected"
-    assert "candidate 1 scored the same and came first" in verdicts[2][1] and "better" not in verdicts[2][1]
+    first, second = sorted((e for e in result.state.history if isinstance(e, CandidateEvent)),
+                           key=lambda e: e.candidate)
+    assert (first.candidate, first.event, first.reason) == (1, "accepted", None)
+    assert (second.candidate, second.event) == (2, "rejected") and second.score == first.score
+    assert "candidate 1 scored the same and came first" in second.reason and "better" not in second.reason
 
 
 def test_budget_stops_are_named(tmp_path, tiny_student, sandboxes):
@@ -252,3 +296,51 @@ def test_a_usd_budget_with_an_unpriced_anthropic_model_is_refused_before_any_cal
                     student=tiny_student, policy=load_policy("default"), sandboxes=sandboxes, run_dir=tmp_path / "r",
                     options=CompileOptions(max_usd=1.0))
     assert not (tmp_path / "r").exists()
+
+
+# --- the file-drop relay learns how the compile ended ------------------------------------
+
+def _scripted_replies():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("scripted_teacher", FIXTURES / "scripted_teacher.py")
+    scripted = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scripted)
+    return scripted.reply
+
+
+def test_the_relay_teacher_reads_the_compiles_outcome(tmp_path, tiny_model_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    reply = _scripted_replies()
+    for n in (1, 2):  # answers dropped ahead of the requests: the relay finds each at once
+        (drop / f"response-{n}.json").write_text(json.dumps(reply(n)))
+    relay = f"command:{sys.executable} -m sgde.compiler.teachers.relay --dir {drop}"
+    args = [sys.executable, "-m", "sgde.compiler.cli", "compile", str(TASK), "--examples", str(EXAMPLES),
+            "--model", str(tiny_model_path), "--teacher", relay, "--out", "plan.yaml"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in drop.glob("request-*.json")) == ["request-1.json", "request-2.json"]
+    outcome = json.loads((drop / "outcome.json").read_text())
+    assert outcome["status"] == "finished" and outcome["converged"] is True and outcome["error"] is None
+    assert outcome["stop"] == "converged: every example passes in every sample"
+    assert (outcome["iterations"], outcome["teacher_calls"]) == (2, 2)
+    assert outcome["score"]["correct"] == outcome["score"]["total"] == 6
+    assert [(c["iteration"], c["candidate"]) for c in outcome["accepted"]] == [(1, 3), (2, 3)]
+    verdicts = {(c["iteration"], c["candidate"]): c for c in outcome["candidates"]}
+    assert len(verdicts) == 6 and verdicts[1, 1]["verdict"] == "rejected" and verdicts[1, 1]["score"] is None
+    assert "static audit refused" in verdicts[1, 1]["reason"]
+    assert "not better" in verdicts[2, 1]["reason"] and verdicts[2, 1]["score"]["total"] == 6
+    assert [row["iteration"] for row in outcome["score_history"]] == [0, 1, 2]
+    where = {key: Path(outcome[key]) for key in ("plan", "report", "run_dir")}
+    assert all(path.is_absolute() for path in where.values())  # the teacher reads them from its own folder
+    assert where == {key: (tmp_path / name).resolve() for key, name in
+                     (("plan", "plan.yaml"), ("report", "plan.report.md"), ("run_dir", "plan.run"))}
+    assert outcome["plan_hash"] == load_plan(tmp_path / "plan.yaml").content_hash()
+
+    # a compile that fails says so, with the error, and never passes off an earlier compile's state as its own
+    failed = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert failed.returncode == 2 and "--resume" in failed.stderr
+    outcome = json.loads((drop / "outcome.json").read_text())
+    assert outcome["status"] == "failed" and outcome["stop"] is None and outcome["converged"] is False
+    assert outcome["error"]["type"] == "compile_error" and "--resume" in outcome["error"]["message"]
+    assert outcome["accepted"] == [] and outcome["plan"] is None and outcome["teacher_calls"] == 0

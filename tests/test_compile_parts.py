@@ -10,12 +10,18 @@ import pytest
 
 from sgde.compiler.audit import audit_expression, audit_source
 from sgde.compiler.edits import Candidate, CritiqueReply, EditRejected, apply_candidate
-from sgde.compiler.errors import (CodeRejected, ReplayMismatch, TeacherError, TeacherProtocolError,
-                                  TeacherReplyInvalid, TeacherUnavailable)
+from sgde.compiler.errors import (
+    CodeRejected,
+    ReplayMismatch,
+    TeacherError,
+    TeacherProtocolError,
+    TeacherReplyInvalid,
+    TeacherUnavailable,
+)
 from sgde.compiler.properties import check_properties
-from sgde.compiler.teachers import (TeacherRequest, TranscriptTeacher, load_transcript, make_teacher,
-                                    validate_reply)
+from sgde.compiler.teachers import TeacherRequest, TranscriptTeacher, load_transcript, make_teacher, validate_reply
 from sgde.compiler.teachers.command import CommandTeacher
+from sgde.compiler.teachers.transcript import recorded_threads
 from sgde.runtime.plan import Properties
 from sgde.runtime.plan_io import parse_plan
 from sgde.runtime.policy import load_policy
@@ -198,6 +204,144 @@ def test_transcript_records_replays_and_shows_a_difference(tmp_path):
         other.ask(REQUEST.model_copy(update={"payload": {"x": 2}}))
     assert '-  "x": 1' in caught.value.message and '+  "x": 2' in caught.value.message
     assert len(load_transcript(tmp_path / "t.jsonl")) == 1
+
+
+BUILD = {"n_threads": 2, "llama_cpp_python": "0.3.36",
+         "system_info": "CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 0 | OPENMP = 1 |"}
+
+
+def _recorded(tmp_path, build):
+    """A transcript of one call (REQUEST answered), recorded with ``build`` as the student's."""
+    live = CommandTeacher(script(tmp_path, "print(json.dumps({'n': request['payload']['x']}))"))
+    recorder = TranscriptTeacher([], live=live, record_to=tmp_path / "t.jsonl", student_build=build)
+    recorder.ask(REQUEST)
+    recorder.close()
+    return load_transcript(tmp_path / "t.jsonl")
+
+
+def test_transcript_records_the_student_build_and_a_replay_names_what_differs(tmp_path):
+    calls = _recorded(tmp_path, BUILD)
+    assert list(calls[0]) == ["call", "teacher", "student_build", "request", "reply"]
+    assert calls[0]["student_build"] == BUILD and recorded_threads(calls) == 2
+
+    here = {**BUILD, "n_threads": 4, "llama_cpp_python": "0.3.40",
+            "system_info": BUILD["system_info"].replace("AVX512 = 0", "AVX512 = 1")}
+    replay = TranscriptTeacher(calls, student_build=here)
+    with pytest.raises(ReplayMismatch) as caught:
+        replay.ask(REQUEST.model_copy(update={"payload": {"x": 2}}))
+    message = caught.value.message
+    assert "thread count 2 recorded, 4 here" in message
+    assert "llama-cpp-python 0.3.36 recorded, 0.3.40 here" in message
+    assert "system info: recorded AVX512 = 0; here AVX512 = 1" in message and "AVX2" not in message.split("\n")[0]
+    assert '+  "x": 2' in message  # and the difference itself
+
+    same = TranscriptTeacher(calls, student_build=dict(BUILD))
+    with pytest.raises(ReplayMismatch, match="build matches the recording's \\(2 threads, llama-cpp-python 0.3.36"):
+        same.ask(REQUEST.model_copy(update={"payload": {"x": 2}}))
+    assert same.ask(REQUEST).data == {"n": 1} and same.build_of_call(0) == BUILD
+
+
+def test_a_replayed_call_is_recorded_with_the_build_it_was_made_with(tmp_path):
+    calls = _recorded(tmp_path, BUILD)
+    replay = TranscriptTeacher(calls, student_build={**BUILD, "system_info": "another machine"})
+    copy = TranscriptTeacher([], live=replay, record_to=tmp_path / "copy.jsonl", student_build=replay.student_build)
+    copy.ask(REQUEST)
+    copy.close()
+    assert load_transcript(tmp_path / "copy.jsonl") == calls and copy.build_of_call(0) == BUILD
+
+
+def test_transcripts_without_a_build_still_replay_and_say_the_build_is_unknown(tmp_path):
+    calls = _recorded(tmp_path, None)
+    assert "student_build" not in calls[0] and recorded_threads(calls) is None
+    old = TranscriptTeacher(calls, student_build=BUILD)
+    with pytest.raises(ReplayMismatch, match="records no student build"):
+        old.ask(REQUEST.model_copy(update={"payload": {"x": 2}}))
+    assert old.ask(REQUEST).data == {"n": 1} and old.build_of_call(0) is None
+
+
+@pytest.mark.parametrize("build", [{"n_threads": 0}, {"n_threads": "2"}, "2 threads", {"llama_cpp_python": "x"}])
+def test_a_malformed_student_build_in_a_transcript_is_refused(tmp_path, build):
+    call = {"call": 1, "teacher": "t", "student_build": build, "request": REQUEST.model_dump(mode="json"),
+            "reply": {"data": {}}}
+    (tmp_path / "t.jsonl").write_text(json.dumps(call) + "\n" + json.dumps(call) + "\n")
+    with pytest.raises(TeacherProtocolError, match="line 1: student_build") as caught:
+        load_transcript(tmp_path / "t.jsonl")
+    assert caught.value.field == "transcript"
+
+
+def test_the_student_build_is_in_the_plan_hash_only_when_set():
+    from sgde.runtime.plan_io import dumps_yaml
+    doc = {"name": "p", "inputs": {"q": {"type": "string"}}, "output": {"from": "n.x", "type": "number"},
+           "nodes": [{"id": "n", "kind": "code", "reads": ["q"], "source": "def run(inputs):\n    return {'x': 1}\n"}],
+           "provenance": {"student_model": "m.gguf", "teacher": "command:t"}}
+    plain = parse_plan(doc)
+    assert plain.provenance.student_build is None and "student_build" not in dumps_yaml(plain)
+    # unset, it is not in the canonical JSON the hash is taken of: a plan keeps the hash it had before the field
+    assert "student_build" not in plain.model_dump(mode="json", exclude_none=True)["provenance"]
+    built = parse_plan({**doc, "provenance": {**doc["provenance"], "student_build": BUILD}})
+    assert built.provenance.student_build == BUILD and built.content_hash() != plain.content_hash()
+    text = dumps_yaml(built)
+    assert text.index("student_model:") < text.index("student_build:") < text.index("teacher:")
+
+
+# --- the loop's history: typed events, serialised as they always were ---------------------
+
+def test_history_events_serialise_with_the_keys_and_order_the_loop_always_wrote():
+    from sgde.compiler.history import (
+        CandidateEvent,
+        CritiqueEvent,
+        ReplyRejectedEvent,
+        ScoreSummary,
+        SeedEvent,
+        parse_history,
+    )
+    from sgde.compiler.verify import CodeVerdict
+
+    score = ScoreSummary(correct=1, total=2, tokens=30)
+    seed = SeedEvent(iteration=0, event="seed", score=score)
+    assert json.dumps(seed.to_json()) == '{"iteration": 0, "event": "seed", "score": {"correct": 1, "total": 2, ' \
+                                         '"tokens": 30}}'
+    refused = CandidateEvent(iteration=1, candidate=2, rationale="r", edits=["offload_to_code(a)"], event="rejected",
+                             reason="audit")
+    assert list(refused.to_json()) == ["iteration", "candidate", "rationale", "edits", "event", "reason"]
+    verdict = CodeVerdict(node="a", sha256="0" * 64, draws=3, examples=1, notes=("n",))
+    lost = CandidateEvent(iteration=1, candidate=1, rationale="r", edits=["e"], score=score, verified_code=[verdict],
+                          event="rejected", failures=[{"example": "x", "error": None}], reason="not better")
+    assert list(lost.to_json()) == ["iteration", "candidate", "rationale", "edits", "score", "verified_code", "event",
+                                    "failures", "reason"]
+    assert lost.to_json()["verified_code"] == [verdict.model_dump()]
+    assert lost.to_json()["failures"] == [{"example": "x", "error": None}]  # None inside a failure stays
+    events = [seed, ReplyRejectedEvent(iteration=1, event="reply_rejected", reason="bad"),
+              CritiqueEvent(iteration=1, event="critique", node="a", critique="c", direction="d"), refused, lost]
+    assert parse_history(json.loads(json.dumps([e.to_json() for e in events]))) == events
+    with pytest.raises(ValueError):
+        parse_history([{"iteration": 1, "event": "accepted", "candidate": 1}])  # no rationale, no edits
+
+
+# --- the file-drop relay ----------------------------------------------------------------
+
+@pytest.mark.parametrize("spec, folder", [
+    ("command:python -m sgde.compiler.teachers.relay --dir /tmp/drop", "/tmp/drop"),
+    ("command:python3 -m sgde.compiler.teachers.relay --timeout 9 --dir=drop b", "drop"),
+    ("command:python -m sgde.compiler.teachers.relay", None),
+    ("command:python other.py --dir /tmp/drop", None),
+    ("replay:/tmp/drop/t.jsonl", None),
+    ("anthropic:claude-sonnet-4", None),
+])
+def test_the_relays_folder_is_found_only_in_a_relay_command(spec, folder):
+    from sgde.compiler.teachers.relay import relay_dir
+    assert relay_dir(spec) == (Path(folder) if folder else None)
+
+
+def test_the_outcome_is_written_whole_beside_the_requests(tmp_path):
+    from sgde.compiler.loop import CompileOutcome
+    from sgde.compiler.teachers.relay import write_outcome
+    outcome = CompileOutcome(status="failed", error={"type": "teacher_unavailable", "message": "no"},
+                             run_dir="r")
+    path = write_outcome(tmp_path / "drop", outcome.model_dump(mode="json"))
+    assert path == tmp_path / "drop" / "outcome.json" and [p.name for p in (tmp_path / "drop").iterdir()] == [
+        "outcome.json"]
+    assert CompileOutcome.model_validate_json(path.read_text()) == outcome
 
 
 @pytest.mark.parametrize("spec", ["nope", "ftp:x", "command:"])

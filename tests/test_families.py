@@ -12,9 +12,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sgde.compiler.errors import FamilyError, TeacherReplyInvalid
-from sgde.compiler.families import (Family, draw_variants, derive_family, dumps_family, load_family, loads_family,
-                                    parse_number, render_number, render_original, sample_family, save_family,
-                                    verify_family)
+from sgde.compiler.families import (
+    Family,
+    derive_family,
+    draw_variants,
+    dumps_family,
+    load_family,
+    loads_family,
+    parse_number,
+    render_number,
+    render_original,
+    sample_family,
+    save_family,
+    verify_family,
+)
 from sgde.compiler.teachers import make_teacher
 from sgde.runtime.sandbox import make_backend
 
@@ -28,7 +39,7 @@ EGGS = {
     "id": "gsmhard-0230",
     "input": "In a family of 6134941, three people eat three eggs each day while the rest eat two eggs each day. "
              "If they eat eggs every day, how many eggs will the family consume in a week?",
-    "code": '\ndef solution():\n    """In a family of 5, three people eat three eggs each day while the rest eat two eggs '
+    "code": '\ndef solution():\n    """In a family of 5, three people eat three eggs each day while the rest eat two eggs '  # noqa: E501
             'each day. If they eat eggs every day, how many eggs will the family consume in a week?"""\n    '
             'family_size = 6134941\n    people_three_eggs = 3\n    people_two_eggs = family_size - '
             'people_three_eggs\n    eggs_per_day = people_three_eggs * 3 + people_two_eggs * 2\n    eggs_per_week '
@@ -282,7 +293,8 @@ def test_example_family_verifies_and_samples(backend):
     variants = sample_family(family, 10, seed=0, backend=backend)
     for v in variants:
         p = v.params
-        assert v.answer == (p["big_eaters"] * p["big_eggs"] + (p["family_size"] - p["big_eaters"]) * p["small_eggs"]) * 7
+        eggs_per_day = p["big_eaters"] * p["big_eggs"] + (p["family_size"] - p["big_eaters"]) * p["small_eggs"]
+        assert v.answer == eggs_per_day * 7
 
 
 # --- deriving through a real command: teacher --------------------------------------

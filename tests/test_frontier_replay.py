@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from sgde.compiler.families import load_family
+from sgde.compiler.history import parse_history
 from sgde.compiler.teachers import load_transcript
 from sgde.runtime.plan import CodeNode
 from sgde.runtime.plan_io import load_plan
@@ -36,6 +37,15 @@ def test_recorded_plan_is_verified_code_written_by_the_teacher(transcript):
         if isinstance(node, CodeNode) and node.source is not None:
             assert node.properties is not None, node.id  # teacher code only lands with its property tests
     load_family(transcript.parent / "family.yaml")
+
+
+@pytest.mark.parametrize("transcript", RECORDED, ids=lambda p: f"{p.parent.name}-{p.stem[11:]}")
+def test_the_history_in_every_recorded_request_is_what_the_typed_events_write(transcript):
+    """The loop's history is typed now; the requests it sends must still carry it as recorded, key for key."""
+    for call in load_transcript(transcript):
+        history = call["request"]["payload"]["history"]
+        events = parse_history(history)
+        assert json.dumps([e.to_json() for e in events]) == json.dumps(history)
 
 
 @pytest.mark.e2e
