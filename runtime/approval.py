@@ -19,13 +19,19 @@ import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import __version__
 from .errors import ApprovalError, InputError
 from .plan import CodeNode, Plan, sha256_text
+
+if TYPE_CHECKING:  # pragma: no cover - `cryptography` loads lazily, see _crypto
+    from types import ModuleType
+
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 APPROVAL_FORMAT = 1
 #: signed bytes start with this, so an approval signature can never be replayed as any other signature
@@ -34,7 +40,7 @@ _DOMAIN = b"sgde-approval-v1\n"
 OS_WALLS = ("unprivileged_uid", "netns", "pidns", "mountns", "capabilities_dropped", "no_new_privs", "seccomp")
 
 
-def _crypto():
+def _crypto() -> tuple[ModuleType, ModuleType, type[InvalidSignature]]:
     """`cryptography`, imported when a key is used (a plan that needs no approval never loads it)."""
     try:
         from cryptography.exceptions import InvalidSignature
@@ -143,7 +149,7 @@ def generate_key(out: Path) -> tuple[Path, Path]:
     return out, pub_path
 
 
-def load_private_key(path: Path):
+def load_private_key(path: Path) -> Ed25519PrivateKey:
     ed25519, serialization, _ = _crypto()
     try:
         data = path.read_bytes()
@@ -158,7 +164,8 @@ def load_private_key(path: Path):
         raise InputError(f"{path} is not an unencrypted PEM private key: {exc}", field="key") from None
     if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise InputError(f"{path} is not an Ed25519 key", field="key")
-    return key
+    private: Ed25519PrivateKey = key  # checked just above (the module from _crypto() is untyped to mypy)
+    return private
 
 
 def load_trusted_keys(paths: Iterable[Path | str]) -> dict[str, bytes]:

@@ -8,9 +8,8 @@ usage, bad plan, bad policy, missing model).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import typer
 
@@ -18,6 +17,9 @@ from .cli_approval import approved_for_deployment, key_app, verify
 from .cli_output import emit, fail
 from .errors import InputError, SgdeError
 from .jsonl import read_json_objects
+
+if TYPE_CHECKING:  # pragma: no cover - commands import the runtime lazily
+    from .plan import Plan
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compile agentic workflows for small models into sandboxed execution plans, and run them.")
@@ -53,7 +55,7 @@ def _coerce(name: str, text: str, type_name: str) -> Any:
         raise InputError(f"input {name!r} must be {type_name} written as JSON, got {text!r}", field=name) from None
 
 
-def _parse_inputs(pairs: list[str], plan) -> dict[str, Any]:
+def _parse_inputs(pairs: list[str], plan: Plan) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
@@ -65,7 +67,7 @@ def _parse_inputs(pairs: list[str], plan) -> dict[str, Any]:
     return values
 
 
-def _read_jsonl(path: Path, plan) -> Iterator[dict[str, Any]]:
+def _read_jsonl(path: Path, plan: Plan) -> Iterator[dict[str, Any]]:
     """Each line is a JSON object; keys the plan does not take (ids, targets) are ignored."""
     for _lineno, row in read_json_objects(path, field="input-file"):
         yield {k: v for k, v in row.items() if k in plan.inputs}
@@ -83,7 +85,8 @@ def run(plan_path: Path = typer.Argument(..., metavar="PLAN", help="plan file (.
                                               help="refuse a plan not signed by a --trust key (sgde approve)"),
         trust: list[Path] = typer.Option([], "--trust", help="trusted public key file or directory of *.pub, "
                                          "repeatable (default: the policy's trusted_keys)"),
-        approvals: Optional[Path] = typer.Option(None, "--approvals", help="approval file (default: PLAN.approval.json)"),
+        approvals: Optional[Path] = typer.Option(None, "--approvals",
+                                                 help="approval file (default: PLAN.approval.json)"),
         redact: bool = typer.Option(False, "--redact", help="keep inputs, outputs, student text, printed output and "
                                     "error messages out of --trace"),
         ) -> None:
@@ -129,12 +132,12 @@ def run(plan_path: Path = typer.Argument(..., metavar="PLAN", help="plan file (.
     raise typer.Exit(1 if failures else 0)
 
 
-def _progress(rows: list, *, enabled: bool):
+def _progress(rows: list[dict[str, Any]], *, enabled: bool) -> Iterator[dict[str, Any]]:
     if not enabled or len(rows) < 2:
         yield from rows
         return
-    from rich.progress import Progress
     from rich.console import Console
+    from rich.progress import Progress
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("running", total=len(rows))
         for row in rows:
@@ -201,7 +204,7 @@ def sandbox_exec(file: Path = typer.Argument(..., help="Python file defining run
         result = sandbox.run(source, inputs, chosen, node=file.stem)
     except SgdeError as exc:
         emit({"ok": False, "error": exc.to_dict()})
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     finally:
         sandbox.close()
     out: dict[str, Any] = {"ok": True, "output": result.output}
@@ -294,4 +297,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()  # typer exits with the command's status itself

@@ -1,14 +1,20 @@
-"""`sgde key generate`, `sgde verify`, and the approval gate of `sgde run` (signing is `sgde approve`, in the compiler)."""
+"""`sgde key generate`, `sgde verify`, and the approval gate of `sgde run` (signing is `sgde approve`, in the
+compiler)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import typer
 
 from .cli_output import emit, fail
 from .errors import SgdeError
+
+if TYPE_CHECKING:  # pragma: no cover - the CLI imports these lazily
+    from .approval import Check
+    from .plan import Plan
+    from .policy import Policy
 
 key_app = typer.Typer(no_args_is_help=True, help="Ed25519 keys for signing plan approvals.")
 
@@ -31,7 +37,8 @@ def verify(plan_path: Path = typer.Argument(..., metavar="PLAN"),
                                             "repeatable"),
            approvals: Optional[Path] = typer.Option(None, "--approvals", help="approval file (default: "
                                                     "PLAN.approval.json)"),
-           min_approvals: int = typer.Option(1, "--min-approvals", min=1, help="valid approvals by distinct keys")) -> None:
+           min_approvals: int = typer.Option(1, "--min-approvals", min=1,
+                                             help="valid approvals by distinct keys")) -> None:
     """Check a plan's approvals: print one JSON line per approval saying what does not match; exit 0 when at
     least --min-approvals of them are valid, by trusted keys, for exactly this plan, else 1."""
     from .approval import approval_path, check_approval, load_trusted_keys, read_approvals
@@ -53,8 +60,8 @@ def verify(plan_path: Path = typer.Argument(..., metavar="PLAN"),
     raise typer.Exit(0 if valid >= min_approvals else 1)
 
 
-def approved_for_deployment(plan, plan_path: Path, policy_name: str, required: bool, trust: Sequence[Path],
-                            approvals: Path | None):
+def approved_for_deployment(plan: Plan, plan_path: Path, policy_name: str, required: bool, trust: Sequence[Path],
+                            approvals: Path | None) -> tuple[Policy, list[Check]]:
     """The deployment policy `sgde run` uses and the approval checks it needs: none unless --require-approval or the
     policy's require_approval; then trusted approvals of this very plan, or ApprovalError."""
     from .approval import load_trusted_keys, require_approval

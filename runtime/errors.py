@@ -26,7 +26,7 @@ class SgdeError(Exception):
         self.limit = limit
         self.value = value
 
-    def __reduce__(self):  # keyword-only fields survive pickling
+    def __reduce__(self) -> tuple[Any, ...]:  # keyword-only fields survive pickling
         return (_rebuild, (type(self), self.message, self.node, self.field, self.limit, self.value))
 
     def __str__(self) -> str:
@@ -48,7 +48,8 @@ class SgdeError(Exception):
         return out
 
 
-def _rebuild(cls, message, node, field, limit, value):
+def _rebuild(cls: type[SgdeError], message: str, node: str | None, field: str | None,
+             limit: str | None, value: Any) -> SgdeError:
     return cls(message, node=node, field=field, limit=limit, value=value)
 
 
@@ -153,11 +154,12 @@ class NodeFailed(SgdeError):
     """A node failed while the plan ran; ``cause`` holds the underlying error."""
     type_name = "node_failed"
 
-    def __init__(self, message: str, *, node: str | None = None, cause: dict | None = None, **kw: Any) -> None:
+    def __init__(self, message: str, *, node: str | None = None, cause: dict[str, Any] | None = None,
+                 **kw: Any) -> None:
         super().__init__(message, node=node, **kw)
         self.cause = cause
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_node_failed, (self.message, self.node, self.cause))
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,7 +169,7 @@ class NodeFailed(SgdeError):
         return out
 
 
-def _rebuild_node_failed(message, node, cause):
+def _rebuild_node_failed(message: str, node: str | None, cause: dict[str, Any] | None) -> NodeFailed:
     return NodeFailed(message, node=node, cause=cause)
 
 

@@ -21,8 +21,7 @@ from .aggregate import aggregate
 from .approval import OS_WALLS, Check, unreviewed_nodes
 from .errors import ApprovalError, InputError, ModelError, NodeFailed, PlanError, PolicyError, SgdeError
 from .parsers import parse_output
-from .plan import (PLACEHOLDER, CodeNode, ConsensusNode, LlmNode, Plan, Sampling, sha256_text, split_ref,
-                   template_refs)
+from .plan import PLACEHOLDER, CodeNode, ConsensusNode, LlmNode, Plan, Sampling, sha256_text, split_ref, template_refs
 from .plan_io import topological_order
 from .policy import Policy, load_policy, tighten
 from .sandbox import SandboxBackend, make_backend
@@ -259,7 +258,8 @@ class Executor:
             return RunResult(None, error, trace, time.perf_counter() - started)
         return RunResult(output, None, trace, time.perf_counter() - started)
 
-    def _run_node(self, node, values: dict[str, Any], trace: list[TraceRecord], run_index: int) -> Any:
+    def _run_node(self, node: LlmNode | CodeNode | ConsensusNode, values: dict[str, Any], trace: list[TraceRecord],
+                  run_index: int) -> Any:
         if isinstance(node, LlmNode):
             return self._run_llm(node, node.sampling, values, trace, run_index, sample=None)
         if isinstance(node, CodeNode):
@@ -290,7 +290,11 @@ class Executor:
         record = TraceRecord(run=run_index, node=node.id, kind="code", inputs=inputs)
         trace.append(record)
         policy = self.policies[node.id]
-        source = node.source if node.source is not None else values[node.source_from]
+        if node.source is not None:
+            source: Any = node.source
+        else:
+            assert node.source_from is not None  # CodeNode's validator: exactly one of source, source_from
+            source = values[node.source_from]
         try:
             if not isinstance(source, str):
                 raise NodeFailed(f"source_from {node.source_from!r} produced {type(source).__name__}, not code",
@@ -333,7 +337,9 @@ class Executor:
                 samples.append(lookup({"v": value}, "v." + node.key, node.id) if node.key else value)
             except SgdeError as exc:  # a failed sample is a lost vote, not a failed node
                 failures.append(exc.to_dict())
-            if needed is not None and len(samples) >= node.early_stop.min_samples and samples:
+            # needed is set only with early_stop; the second test is for the type checker
+            if needed is not None and node.early_stop is not None and len(samples) >= node.early_stop.min_samples \
+                    and samples:
                 if aggregate(samples, node.aggregator).count >= needed:
                     break
         record.duration_s = time.perf_counter() - started

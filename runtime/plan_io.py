@@ -102,7 +102,7 @@ def parse_plan(data: Any, *, base_dir: Path | None = None) -> Plan:
     return plan
 
 
-def _plan_error(exc: ValidationError, data: dict) -> PlanError:
+def _plan_error(exc: ValidationError, data: dict[Any, Any]) -> PlanError:  # the decoded YAML/JSON mapping
     err = exc.errors()[0]
     loc = list(err["loc"])
     node_id = None
@@ -152,7 +152,7 @@ def loads_plan(text: str, *, base_dir: Path | None = None, json_format: bool = F
 
 # --- saving --------------------------------------------------------------------
 
-class _PlanDumper(yaml.SafeDumper):
+class _PlanDumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML ships no type hints: its classes are Any
     """Multi-line strings (code, prompts) as literal blocks, so a diff reads like the code."""
 
 
@@ -186,7 +186,8 @@ def _id_and_kind_first(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def dumps_yaml(plan: Plan) -> str:
-    return yaml.dump(plan_document(plan), Dumper=_PlanDumper, sort_keys=False, allow_unicode=True, width=100)
+    text: str = yaml.dump(plan_document(plan), Dumper=_PlanDumper, sort_keys=False, allow_unicode=True, width=100)
+    return text  # no stream given: PyYAML returns the document as a str
 
 
 def dumps_json(plan: Plan) -> str:

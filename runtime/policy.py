@@ -41,15 +41,19 @@ class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(description="policy name, for errors and traces")
-    backend: Backend = Field("restricted", description="sandbox backend: restricted (RestrictedPython in a worker process) or docker")
+    backend: Backend = Field("restricted", description="sandbox backend: restricted (RestrictedPython in a worker "
+                             "process) or docker")
     language_guard: Literal["restricted", "none"] = Field(
         "restricted", description="RestrictedPython rules inside the sandbox; 'none' (docker only) runs plain Python "
         "with the import allow-list, leaving the container as the only wall")
     cpu_seconds: float = Field(gt=0, le=3600, description="CPU seconds per call")
-    wall_seconds: float = Field(gt=0, le=3600, description="wall-clock seconds per call; the worker is killed and replaced past it")
+    wall_seconds: float = Field(gt=0, le=3600, description="wall-clock seconds per call; the worker is killed and "
+                                "replaced past it")
     memory_mb: int = Field(ge=32, le=65536, description="address space (restricted) or memory+swap (docker), MiB")
-    output_bytes: int = Field(ge=64, le=1 << 30, description="cap on the JSON result and on captured print output, bytes")
-    allowed_imports: tuple[str, ...] = Field(description="modules node code may import (facades carrying only public functions)")
+    output_bytes: int = Field(ge=64, le=1 << 30,
+                              description="cap on the JSON result and on captured print output, bytes")
+    allowed_imports: tuple[str, ...] = Field(description="modules node code may import (facades carrying only "
+                                             "public functions)")
     network: Literal["none"] = Field("none", description="docker: network mode; only 'none' is supported")
     pids: int = Field(16, ge=1, le=4096, description="docker: pids limit of the container")
     read_only_root: bool = Field(True, description="docker: read-only root filesystem (True is the safe side)")
@@ -84,8 +88,9 @@ class Policy(BaseModel):
                              "the only wall)")
         unknown = sorted(set(self.allowed_imports) - IMPORTABLE_MODULES)
         if unknown and self.language_guard == "restricted":
-            raise ValueError(f"allowed_imports: {unknown} may not be allowed (importable: {sorted(IMPORTABLE_MODULES)}; "
-                             "other modules only with backend: docker and language_guard: none)")
+            raise ValueError(f"allowed_imports: {unknown} may not be allowed (importable: "
+                             f"{sorted(IMPORTABLE_MODULES)}; other modules only with backend: docker and "
+                             "language_guard: none)")
         bad_names = [m for m in self.allowed_imports if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", m)]
         if bad_names:
             raise ValueError(f"allowed_imports: {bad_names} are not top-level module names")

@@ -30,7 +30,7 @@ def make_backend(name: str) -> "SandboxBackend":
             raise SandboxUnavailable(f"unknown sandbox backend {name!r} (known: restricted, docker)", field="backend")
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name in ("SandboxBackend", "SandboxResult"):
         from . import base
         return getattr(base, name)

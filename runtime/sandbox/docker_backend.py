@@ -28,6 +28,7 @@ from typing import Any
 
 from ..errors import SandboxUnavailable
 from ..policy import Policy
+from ..settings import settings
 from . import protocol
 from .base import SandboxBackend
 from .docker_image import LABEL, docker_client, expected_image
@@ -46,7 +47,7 @@ def seccomp_profile() -> str:
     return resources.files("sgde.sandbox_images").joinpath("seccomp.json").read_text(encoding="utf-8")
 
 
-def _ulimits(policy: Policy):
+def _ulimits(policy: Policy) -> list[Any]:
     from docker.types import Ulimit
     return [Ulimit(name="nofile", soft=policy.open_files, hard=policy.open_files),
             Ulimit(name="fsize", soft=policy.file_size_mb << 20, hard=policy.file_size_mb << 20),
@@ -76,7 +77,7 @@ def container_config(image: str, policy: Policy, node: str, runtime: str | None)
 class AttachTransport(Transport):
     """One container, spoken to over its attached stdin/stdout (stderr kept for diagnostics)."""
 
-    def __init__(self, container, sock, attached, node: str) -> None:
+    def __init__(self, container: Any, sock: Any, attached: Any, node: str) -> None:
         super().__init__()
         self.container, self.sock, self.attached, self.node = container, sock, attached, node
         self.raw = bytearray()  # attach bytes not yet split into docker frames
@@ -136,7 +137,8 @@ class AttachTransport(Transport):
             while self.container.attrs["State"].get("Running") and time.monotonic() < deadline:
                 time.sleep(0.05)
                 self.container.reload()
-            return self.container.attrs["State"]
+            state: dict[str, Any] = self.container.attrs["State"]
+            return state
         except docker.errors.NotFound:
             self.gone = True
             return None
@@ -176,11 +178,11 @@ class DockerBackend(SandboxBackend):
         if "os_wall" in self.testing_disable:
             raise ValueError("the docker backend's OS wall is the container; it cannot be switched off")
         self._client = None
-        self._image = image or os.environ.get("SGDE_SANDBOX_IMAGE")
+        self._image = image or settings("sandbox_image").sandbox_image
         self._runtimes: set[str] | None = None
 
     @property
-    def client(self):
+    def client(self) -> Any:
         if self._client is None:
             self._client = docker_client()
         return self._client
@@ -259,6 +261,7 @@ class DockerBackend(SandboxBackend):
                 container.remove(force=True)
             raise SandboxUnavailable(f"the sandbox container did not start ({ready}){': ' + detail if detail else ''}",
                                      node=node)
+        assert transport is not None  # a ready reply came through it
         return Session(transport, policy, isolation, node, ready)
 
     def close(self) -> None:

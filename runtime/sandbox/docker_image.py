@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from contextlib import closing
 import re
 import subprocess
 import sys
@@ -29,9 +28,11 @@ import sysconfig
 import tarfile
 import tempfile
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from ..errors import SandboxUnavailable
 
@@ -59,7 +60,7 @@ class BuiltImage:
     size_bytes: int
 
 
-def docker_client():
+def docker_client() -> Any:
     """A client for the local engine, or SandboxUnavailable saying how to fix it."""
     try:
         import docker
@@ -84,7 +85,7 @@ def docker_client():
     return client
 
 
-def _image_exists(client, tag: str) -> bool:
+def _image_exists(client: Any, tag: str) -> bool:
     import docker
     try:
         client.images.get(tag)
@@ -151,7 +152,7 @@ def _host_base() -> tuple[str, list[tuple[Path, str]]]:
     return f"{BASE_REPO}:{digest.hexdigest()[:16]}", files
 
 
-def ensure_host_base(client) -> str:
+def ensure_host_base(client: Any) -> str:
     """Import (once) a base image holding this machine's Python; returns its tag."""
     tag, files = _host_base()
     if _image_exists(client, tag):
@@ -195,7 +196,7 @@ def image_tag(base: str, base_id: str) -> str:
     return f"{IMAGE_REPO}:{digest.hexdigest()[:16]}"
 
 
-def expected_image(client, base: str | None = None) -> str | None:
+def expected_image(client: Any, base: str | None = None) -> str | None:
     """The tag of the sandbox image for the current runner, or None when its base is not built yet."""
     base = base or _host_base()[0]
     if not _image_exists(client, base):
@@ -203,7 +204,7 @@ def expected_image(client, base: str | None = None) -> str | None:
     return image_tag(base, client.images.get(base).id)
 
 
-def build_image(client=None, base: str | None = None, force: bool = False) -> BuiltImage:
+def build_image(client: Any = None, base: str | None = None, force: bool = False) -> BuiltImage:
     """Build the sandbox image (and, without ``base``, the host-Python base first)."""
     import docker
     if client is None:

@@ -112,7 +112,7 @@ def clean_text(text: str, limit: int = _MESSAGE_CHARS) -> str:
     """Text a sandbox wrote, safe to print on a terminal: control and bidi characters escaped, capped."""
     out = []
     for char in text[:limit]:
-        if char in "\n\t" or not (unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co")):
+        if char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co"):
             out.append(char)
         else:
             out.append(f"\\u{ord(char):04x}")

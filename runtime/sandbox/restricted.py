@@ -71,7 +71,7 @@ def _children(pid: int) -> list[int]:
 class PipeTransport(Transport):
     """The runner process and its two pipes."""
 
-    def __init__(self, proc: subprocess.Popen, read_fd: int, write_fd: int) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], read_fd: int, write_fd: int) -> None:
         super().__init__()
         self.proc, self.read_fd, self.write_fd = proc, read_fd, write_fd
         os.set_blocking(write_fd, False)  # a runner that stops reading must not block the host (see send)

@@ -14,11 +14,12 @@ import hashlib
 import json
 import time
 from abc import ABC, abstractmethod
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
-from ..errors import (InputError, OutputTooLarge, ProtocolViolation, SandboxCrashed, SandboxError, TimeoutLimit)
+from ..errors import InputError, OutputTooLarge, ProtocolViolation, SandboxCrashed, SandboxError, TimeoutLimit
 from ..policy import Policy
 from . import protocol
+from .runner.framing import HEADER
 from .runner.replies import exit_reply
 
 #: the unprivileged uid/gid a runner started as root becomes (nobody/nogroup)
@@ -39,15 +40,15 @@ class FrameReader:
         self.buffer += data
 
     def next_frame(self, cap: int) -> bytes | str | None:
-        if len(self.buffer) < protocol.HEADER.size:
+        if len(self.buffer) < HEADER.size:
             return None
-        (size,) = protocol.HEADER.unpack(bytes(self.buffer[:protocol.HEADER.size]))
+        (size,) = HEADER.unpack(bytes(self.buffer[:HEADER.size]))
         if size > cap:
             return "too_big"
-        end = protocol.HEADER.size + size
+        end = HEADER.size + size
         if len(self.buffer) < end:
             return None
-        body = bytes(self.buffer[protocol.HEADER.size:end])
+        body = bytes(self.buffer[HEADER.size:end])
         del self.buffer[:end]
         return body
 
@@ -220,11 +221,11 @@ class Session:
             return "cpu" if used - baseline[0] > limit else None
         return check
 
-    def _breach(self, why: str) -> None:
+    def _breach(self, why: str) -> NoReturn:
         self.close()
         raise ProtocolViolation(f"{why}; it was killed and the next call starts a fresh one", node=self.node)
 
-    def _fail(self, tag: str, request_id: str) -> None:
+    def _fail(self, tag: str, request_id: str) -> NoReturn:
         """The runner did not answer: kill it and say why, as a typed error."""
         policy, node = self.policy, self.node
         code = self.transport.exit_code() if tag == "eof" else None

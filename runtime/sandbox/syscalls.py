@@ -80,7 +80,7 @@ class SeccompUnavailable(Exception):
     """libseccomp (or pyseccomp) is not on this host: the seccomp wall cannot be built."""
 
 
-def _rules(flt, sc, names, action) -> None:
+def _rules(flt: Any, sc: Any, names: tuple[str, ...], action: Any) -> None:  # pyseccomp is untyped
     for name in names:
         try:
             flt.add_rule(action, name)
@@ -88,7 +88,7 @@ def _rules(flt, sc, names, action) -> None:
             pass
 
 
-def _export(flt) -> bytes:
+def _export(flt: Any) -> bytes:
     with tempfile.TemporaryFile() as handle:
         flt.export_bpf(handle)
         handle.seek(0)
@@ -139,7 +139,8 @@ def docker_profile() -> dict[str, Any]:
     ]
     # PR_SET_DUMPABLE (4): the runner makes itself undumpable before it loads its own filter
     syscalls += [{"names": ["prctl"], "action": "SCMP_ACT_ALLOW",
-                  "args": [{"index": 0, "value": v, "op": "SCMP_CMP_EQ"}]} for v in sorted({4, *PRCTL_OPTIONS.values()})]
+                  "args": [{"index": 0, "value": v, "op": "SCMP_CMP_EQ"}]}
+                 for v in sorted({4, *PRCTL_OPTIONS.values()})]
     syscalls += [{"names": ["ioctl"], "action": "SCMP_ACT_ALLOW",
                   "args": [{"index": 1, "value": v, "op": "SCMP_CMP_EQ"}]} for v in sorted(IOCTL_REQUESTS.values())]
     syscalls += [

@@ -31,5 +31,5 @@ class Student(ABC):
                  shots: tuple[Shot, ...] = ()) -> Generation:
         """One completion; ``grammar`` is GBNF text constraining decoding, ``shots`` prior example turns."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook
         """Free the model; idempotent."""

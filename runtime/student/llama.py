@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from ..errors import ModelError
 from ..plan import Sampling, Shot
+from ..settings import settings
 from .base import Generation, Student
 from .models import resolve_model
 
 DEFAULT_N_CTX = 4096
 
 
-def _import_llama():
+def _import_llama() -> Any:
     try:
         import llama_cpp
     except ImportError as exc:
@@ -36,18 +38,13 @@ def llama_installed() -> bool:
 def _threads_from_env() -> int:
     """SGDE_N_THREADS, or every core. llama.cpp's sums depend on the thread count, so a replay
     is byte-identical only with the thread count of the recording."""
-    raw = os.environ.get("SGDE_N_THREADS", "").strip()
-    if not raw:
-        return max(1, os.cpu_count() or 1)
-    if not raw.isdigit() or not 1 <= int(raw) <= 512:
-        raise ModelError(f"SGDE_N_THREADS must be a whole number from 1 to 512, got {raw!r}", field="n_threads")
-    return int(raw)
+    return settings("n_threads").n_threads
 
 
 class LlamaStudent(Student):
     """A GGUF model through llama-cpp-python; the chat template comes from the model file."""
 
-    def __init__(self, model: str | os.PathLike | None = None, *, n_ctx: int | None = None,
+    def __init__(self, model: str | os.PathLike[str] | None = None, *, n_ctx: int | None = None,
                  n_threads: int | None = None) -> None:
         path, pinned = resolve_model(model)
         llama_cpp = _import_llama()
@@ -56,7 +53,7 @@ class LlamaStudent(Student):
         self.model_sha256 = pinned
         self._grammars: dict[str, object] = {}
         self._llama_cpp = llama_cpp
-        n_ctx = n_ctx or int(os.environ.get("SGDE_N_CTX", DEFAULT_N_CTX))
+        n_ctx = n_ctx or settings("n_ctx").n_ctx
         self.n_threads = n_threads or _threads_from_env()
         try:
             self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx,
@@ -72,7 +69,7 @@ class LlamaStudent(Student):
         return {"n_threads": self.n_threads, "llama_cpp_python": getattr(self._llama_cpp, "__version__", "unknown"),
                 "system_info": (system.decode() if isinstance(system, bytes) else str(system)).strip()}
 
-    def _grammar(self, gbnf: str):
+    def _grammar(self, gbnf: str) -> Any:
         grammar = self._grammars.get(gbnf)
         if grammar is None:
             self._check_grammar(gbnf)
@@ -116,7 +113,7 @@ class LlamaStudent(Student):
             llm.close()
 
 
-def json_schema_grammar(schema: dict) -> str:
+def json_schema_grammar(schema: dict[str, Any]) -> str:
     """GBNF text for a JSON schema (llama.cpp's own converter)."""
     import json
 
@@ -124,6 +121,7 @@ def json_schema_grammar(schema: dict) -> str:
         _import_llama()  # the typed "not installed" error
     from llama_cpp.llama_grammar import json_schema_to_gbnf
     try:
-        return json_schema_to_gbnf(json.dumps(schema))
+        grammar: str = json_schema_to_gbnf(json.dumps(schema))
+        return grammar
     except Exception as exc:  # the converter raises bare Exceptions on unsupported schemas
         raise ModelError(f"cannot derive a grammar from the JSON schema: {exc}", field="grammar") from None

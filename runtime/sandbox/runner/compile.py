@@ -29,9 +29,20 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from typing import TYPE_CHECKING
 
-from RestrictedPython import compile_restricted_exec
+# RestrictedPython re-exports it in __init__ without __all__, which strict mypy does not count as an export
+from RestrictedPython import compile_restricted_exec  # type: ignore[attr-defined]
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer, copy_locations
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from types import CodeType
+
+    # the nodes check_name accepts (those with a position)
+    from RestrictedPython._types import T_pos_ast
+
+    _VisitResult = ast.AST | Iterable[ast.AST] | None  # what RestrictingNodeTransformer's visitors return
 
 #: prefix of the temporaries our rewrite introduces; refused in user code
 TMP_PREFIX = "_sgde_t"
@@ -131,7 +142,7 @@ class _PrePass(ast.NodeTransformer):
         self.generic_visit(node)
         return node
 
-    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST | list[ast.AST]:
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST | list[ast.stmt]:
         self.generic_visit(node)
         target = node.target
         if isinstance(target, ast.Name):
@@ -148,8 +159,8 @@ class _PrePass(ast.NodeTransformer):
                 key_expr = ast.Call(ast.Name("slice", ast.Load()),
                                     [key_expr.lower or none, key_expr.upper or none, key_expr.step or none], [])
             stmts.append(ast.Assign([ast.Name(key, ast.Store())], key_expr))
-            load = ast.Subscript(ast.Name(obj, ast.Load()), ast.Name(key, ast.Load()), ast.Load())
-            store = ast.Subscript(ast.Name(obj, ast.Load()), ast.Name(key, ast.Load()), ast.Store())
+            load: ast.expr = ast.Subscript(ast.Name(obj, ast.Load()), ast.Name(key, ast.Load()), ast.Load())
+            store: ast.expr = ast.Subscript(ast.Name(obj, ast.Load()), ast.Name(key, ast.Load()), ast.Store())
         else:  # ast.Attribute
             load = ast.Attribute(ast.Name(obj, ast.Load()), target.attr, ast.Load())
             store = ast.Attribute(ast.Name(obj, ast.Load()), target.attr, ast.Store())
@@ -167,7 +178,8 @@ class _PrePass(ast.NodeTransformer):
 class SandboxTransformer(RestrictingNodeTransformer):
     """RestrictedPython's rules, relaxed only where the runtime guards still hold the line."""
 
-    def check_name(self, node, name, allow_magic_methods=False):  # noqa: D401 - RestrictedPython's hook
+    def check_name(self, node: T_pos_ast, name: str | None,  # noqa: D401 - RestrictedPython's hook
+                   allow_magic_methods: bool = False) -> None:
         if name is not None and name.startswith(TMP_PREFIX):
             return  # our own temporaries (user code using the prefix was refused in the pre-pass)
         if name is not None and name.startswith("_") and not name.startswith("__") and not _HOOK_NAME.match(name):
@@ -178,7 +190,7 @@ class SandboxTransformer(RestrictingNodeTransformer):
             return  # positional class patterns; make_class checks the names it lists
         return super().check_name(node, name, allow_magic_methods)
 
-    def visit_Attribute(self, node: ast.Attribute):
+    def visit_Attribute(self, node: ast.Attribute) -> _VisitResult:
         attr = node.attr
         if isinstance(node.ctx, ast.Load) and (attr == "__name__" or (
                 attr in DATA_MODEL_METHODS and _is_super_call(node.value))):
@@ -204,12 +216,12 @@ class SandboxTransformer(RestrictingNodeTransformer):
             self.error(node, f'"{attr}" is a restricted attribute name.')
         return super().visit_Attribute(node)
 
-    def visit_Nonlocal(self, node: ast.Nonlocal):
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> ast.AST:
         for name in node.names:
             self.check_name(node, name)
         return node
 
-    def visit_AnnAssign(self, node: ast.AnnAssign):
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
         if not isinstance(node.target, ast.Name):
             self.error(node, "annotated assignment is only allowed to a plain name")
             return node
@@ -218,23 +230,23 @@ class SandboxTransformer(RestrictingNodeTransformer):
     # match statements: patterns hold names and dotted names the compiler needs as they are, so
     # they are checked here instead of being rewritten into guarded calls
 
-    def visit_Match(self, node: ast.Match):
+    def visit_Match(self, node: ast.Match) -> ast.AST:
         return self.node_contents_visit(node)
 
-    def visit_match_case(self, node: ast.match_case):
+    def visit_match_case(self, node: ast.match_case) -> ast.AST:
         return self.node_contents_visit(node)
 
-    def visit_MatchValue(self, node: ast.MatchValue):
+    def visit_MatchValue(self, node: ast.MatchValue) -> ast.AST:
         self._check_pattern_value(node.value)
         return node
 
-    def visit_MatchSingleton(self, node: ast.MatchSingleton):
+    def visit_MatchSingleton(self, node: ast.MatchSingleton) -> ast.AST:
         return node
 
-    def visit_MatchSequence(self, node: ast.MatchSequence):
+    def visit_MatchSequence(self, node: ast.MatchSequence) -> ast.AST:
         return self.node_contents_visit(node)
 
-    def visit_MatchMapping(self, node: ast.MatchMapping):
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> ast.AST:
         for key in node.keys:
             self._check_pattern_value(key)
         node.patterns = [self.visit(p) for p in node.patterns]
@@ -242,7 +254,7 @@ class SandboxTransformer(RestrictingNodeTransformer):
             self.check_name(node, node.rest)
         return node
 
-    def visit_MatchClass(self, node: ast.MatchClass):
+    def visit_MatchClass(self, node: ast.MatchClass) -> ast.AST:
         self._check_pattern_value(node.cls)
         for attr in node.kwd_attrs:
             if attr.startswith("_") or attr in DENIED_ATTRIBUTES or attr in GUARDED_PUBLIC_NAMES:
@@ -251,19 +263,19 @@ class SandboxTransformer(RestrictingNodeTransformer):
         node.kwd_patterns = [self.visit(p) for p in node.kwd_patterns]
         return node
 
-    def visit_MatchStar(self, node: ast.MatchStar):
+    def visit_MatchStar(self, node: ast.MatchStar) -> ast.AST:
         if node.name is not None:
             self.check_name(node, node.name)
         return node
 
-    def visit_MatchAs(self, node: ast.MatchAs):
+    def visit_MatchAs(self, node: ast.MatchAs) -> ast.AST:
         if node.name is not None:
             self.check_name(node, node.name)
         if node.pattern is not None:
             node.pattern = self.visit(node.pattern)
         return node
 
-    def visit_MatchOr(self, node: ast.MatchOr):
+    def visit_MatchOr(self, node: ast.MatchOr) -> ast.AST:
         return self.node_contents_visit(node)
 
     def _check_pattern_value(self, expr: ast.expr) -> None:
@@ -293,7 +305,7 @@ class _RecursionCeiling:
         sys.setrecursionlimit(self.saved)
 
 
-def compile_node(source: str, allowed_imports: frozenset[str], filename: str = "<node>"):
+def compile_node(source: str, allowed_imports: frozenset[str], filename: str = "<node>") -> CodeType:
     """Compile node source to a code object, or raise CompileRefusal with every reason."""
     try:
         with _RecursionCeiling():
@@ -303,7 +315,7 @@ def compile_node(source: str, allowed_imports: frozenset[str], filename: str = "
                               f"may chain or nest up to about {NESTING_CEILING} operations"]) from None
 
 
-def _compile(source: str, allowed_imports: frozenset[str], filename: str):
+def _compile(source: str, allowed_imports: frozenset[str], filename: str) -> CodeType:
     try:
         tree = ast.parse(source, filename, "exec")
     except SyntaxError as exc:

@@ -20,6 +20,10 @@ import errno
 import os
 import platform
 import struct
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
 
@@ -56,7 +60,8 @@ LANDLOCK_CREATE_RULESET_VERSION = 1
 LANDLOCK_RULE_PATH_BENEATH = 1
 _FS_ACCESS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15) - 1, 5: (1 << 16) - 1}
 FS_READ = (1 << 2) | (1 << 3)            # READ_FILE | READ_DIR
-FS_WRITE_TREE = ((1 << 1) | (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8) | (1 << 14))  # write, remove, mkdir, mkreg, truncate
+# write, remove, mkdir, mkreg, truncate
+FS_WRITE_TREE = ((1 << 1) | (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8) | (1 << 14))
 _NET_ALL = (1 << 0) | (1 << 1)           # BIND_TCP | CONNECT_TCP (ABI 4)
 _SCOPE_ALL = (1 << 0) | (1 << 1)         # ABSTRACT_UNIX_SOCKET | SIGNAL (ABI 6)
 
@@ -72,7 +77,7 @@ def _check(result: int, what: str) -> int:
     return result
 
 
-def _syscall(name: str, *args) -> int:
+def _syscall(name: str, *args: Any) -> int:  # ctypes arguments: bytes, None, c_* values
     number = _SYSCALLS.get(name)
     if number is None:
         raise OSError(errno.ENOSYS, f"{name}: unknown on {platform.machine()}")
@@ -89,7 +94,7 @@ def unshare(flags: int) -> None:
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = lambda s: None if s is None else s.encode()  # noqa: E731
+    enc: Callable[[str | None], bytes | None] = lambda s: None if s is None else s.encode()  # noqa: E731
     _check(_LIBC.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
 
 

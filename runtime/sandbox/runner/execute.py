@@ -15,12 +15,15 @@ import math
 import resource
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .compile import UNAVAILABLE_BUILTINS, CompileRefusal, compile_node
 from .guards import VIOLATIONS, GuardViolation, exact_str
 from .namespace import PrintBuffer, PrintFlood, make_globals, make_plain_globals
 from .replies import MESSAGE_CHARS, error_reply
+
+if TYPE_CHECKING:
+    from types import CodeType, TracebackType
 
 MAX_DEPTH = 64
 #: fixed sources one runner keeps compiled (a node has one; teacher verification brings many)
@@ -69,7 +72,8 @@ def _describe(exc: BaseException) -> str:
 
 
 def _node_line(exc: BaseException) -> str:
-    tb = BaseException.__traceback__.__get__(exc)
+    # the base class's getset descriptor, read without the exception's own hooks (typeshed types the attribute)
+    tb: TracebackType | None = BaseException.__traceback__.__get__(exc)  # type: ignore[union-attr]
     line = None
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == "<node>":
@@ -92,7 +96,7 @@ class CallRunner:
         self.output_bytes = int(config["output_bytes"])
         self.cache: dict[str, Any] = {}
 
-    def compile(self, source: str):
+    def compile(self, source: str) -> CodeType:
         if self.guard == "restricted":
             return compile_node(source, self.allowed)
         try:  # language_guard: none, or the guard switched off for a test: plain Python
@@ -179,7 +183,9 @@ class CallRunner:
         except BaseException as exc:  # the node's own failure, reported, never fatal to the runner
             kind = type(exc)
             if kind is NameError and getattr(exc, "name", None) in UNAVAILABLE_BUILTINS:
-                return error_reply(request_id, "policy_violation", f"{exc.name}() is not available in the sandbox")
+                # `kind is NameError` makes exc a NameError, which mypy cannot see through `kind`
+                return error_reply(request_id, "policy_violation",
+                                   f"{exc.name}() is not available in the sandbox")  # type: ignore[attr-defined]
             if kind is BlockingIOError or (kind is RuntimeError and "can't start new thread" in str(exc)):
                 return error_reply(request_id, "pids", f"{_describe(exc)}: the process/thread limit was reached",
                                    "pids")

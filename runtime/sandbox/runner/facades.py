@@ -30,8 +30,16 @@ import re
 import types
 from typing import Any
 
-from .guards import (GuardViolation, exact_str, guarded_getattr, guarded_getitem, guarded_write, is_node_function,
-                     is_sandbox_class, register_sandbox_class)
+from .guards import (
+    GuardViolation,
+    exact_str,
+    guarded_getattr,
+    guarded_getitem,
+    guarded_write,
+    is_node_function,
+    is_sandbox_class,
+    register_sandbox_class,
+)
 
 #: members never handed out, per module, and why (mirrored in the README)
 DROPPED: dict[str, dict[str, str]] = {
@@ -47,8 +55,8 @@ DROPPED: dict[str, dict[str, str]] = {
 }
 
 
-def _safe_update_wrapper(wrapper, wrapped, assigned=functools.WRAPPER_ASSIGNMENTS,
-                         updated=functools.WRAPPER_UPDATES):
+def _safe_update_wrapper(wrapper: Any, wrapped: Any, assigned: Any = functools.WRAPPER_ASSIGNMENTS,
+                         updated: Any = functools.WRAPPER_UPDATES) -> Any:
     """functools.update_wrapper for decorators: names and docstring only, between the code's own functions.
 
     The real one reads and writes whatever attributes `assigned`/`updated` name (``__globals__``,
@@ -63,11 +71,12 @@ def _safe_update_wrapper(wrapper, wrapped, assigned=functools.WRAPPER_ASSIGNMENT
     return wrapper
 
 
-def _safe_wraps(wrapped, assigned=functools.WRAPPER_ASSIGNMENTS, updated=functools.WRAPPER_UPDATES):
+def _safe_wraps(wrapped: Any, assigned: Any = functools.WRAPPER_ASSIGNMENTS,
+                updated: Any = functools.WRAPPER_UPDATES) -> functools.partial[Any]:
     return functools.partial(_safe_update_wrapper, wrapped=wrapped, assigned=assigned, updated=updated)
 
 
-def _safe_total_ordering(cls):
+def _safe_total_ordering(cls: Any) -> type[Any]:
     if not is_sandbox_class(cls):
         raise GuardViolation("functools.total_ordering may only decorate a class the code defined")
     return functools.total_ordering(cls)
@@ -106,22 +115,24 @@ class _MethodCaller:
         return guarded_getattr(obj, self.name)(*self.args, **self.kwargs)
 
 
-def _safe_setitem(obj, key, value):
+def _safe_setitem(obj: Any, key: Any, value: Any) -> None:
     guarded_write(obj)[key] = value
 
 
-def _safe_delitem(obj, key):
+def _safe_delitem(obj: Any, key: Any) -> None:
     del guarded_write(obj)[key]
 
 
-def _safe_namedtuple(typename, field_names, *, rename=False, defaults=None, module=None):
+def _safe_namedtuple(typename: Any, field_names: Any, *, rename: Any = False, defaults: Any = None,
+                     module: Any = None) -> type[tuple[Any, ...]]:
     """collections.namedtuple on exact-str names; the class counts as the code's own (so ``_asdict`` works)."""
     typename = exact_str(typename)
     if type(field_names) is str or isinstance(field_names, str):
         fields: Any = exact_str(field_names)
     else:
         fields = [exact_str(f) for f in list(field_names)]
-    cls = collections.namedtuple(typename, fields, rename=bool(rename), defaults=defaults, module="sandbox")
+    # mypy analyses namedtuple() only with literal arguments; these are the caller's, copied to exact strs above
+    cls = collections.namedtuple(typename, fields, rename=bool(rename), defaults=defaults, module="sandbox")  # type: ignore[misc, arg-type]
     register_sandbox_class(cls)
     return cls
 

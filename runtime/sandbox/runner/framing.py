@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import os
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mmap import mmap
 
 HEADER = struct.Struct(">I")
 
@@ -63,11 +66,12 @@ def read_message(fd: int, cap: int) -> dict[str, Any]:
     return message
 
 
-def read_frame_into(fd: int, buffer: bytearray, offset: int = 0) -> int:
+def read_frame_into(fd: int, buffer: bytearray | mmap, offset: int = 0) -> int:
     """Read one frame's body into ``buffer`` at ``offset`` (no intermediate copies); return its length."""
     view = memoryview(buffer)
     header = bytearray(HEADER.size)
     _fill(fd, memoryview(header))
+    size: int
     (size,) = HEADER.unpack(header)
     if offset + size > len(buffer):
         raise FrameError(f"a frame of {size} bytes is over the cap of {len(buffer) - offset}")
@@ -83,7 +87,7 @@ def _fill(fd: int, view: memoryview) -> None:
         view = view[got:]
 
 
-def wipe(buffer: bytearray, size: int) -> None:
+def wipe(buffer: bytearray | mmap, size: int) -> None:
     """Overwrite the first ``size`` bytes in place (the buffer is never reallocated)."""
     if size:
         memoryview(buffer)[:size] = bytes(size)

@@ -23,7 +23,10 @@ import operator
 import string
 import types
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from .compile import DATA_MODEL_METHODS, DENIED_ATTRIBUTES, GUARDED_PUBLIC_NAMES
 
@@ -178,8 +181,8 @@ def _safe_value(value: Any) -> Any:
     return value
 
 
-def _checked_new(new):
-    def __new__(cls, *args, **kwargs):
+def _checked_new(new: Callable[..., Any]) -> Callable[..., Any]:
+    def __new__(cls: Any, *args: Any, **kwargs: Any) -> Any:
         if not is_sandbox_class(cls):
             raise GuardViolation("super().__new__ may only create instances of the code's own classes")
         return new(cls, *args, **kwargs)
@@ -206,44 +209,44 @@ def guarded_hasattr(obj: Any, name: Any) -> bool:
 class SafeFormatter(string.Formatter):
     """str.format whose field lookups ({0.attr}, {0[key]}) go through the guards."""
 
-    def get_field(self, field_name, args, kwargs):
+    def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[Any, int | str]:
         first, rest = _field_name_split(exact_str(field_name))
         obj = self.get_value(first, args, kwargs)
         for is_attr, key in rest:
             obj = guarded_getattr(obj, key) if is_attr else guarded_getitem(obj, key)
         return obj, first
 
-    def get_value(self, key, args, kwargs):
+    def get_value(self, key: int | str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
         if type(key) is int:
             return args[key]
         return kwargs[exact_str(key)]
 
 
-def _field_name_split(field_name: str):
+def _field_name_split(field_name: str) -> tuple[int | str, Iterable[tuple[bool, int | str]]]:
     import _string
-    return _string.formatter_field_name_split(field_name)
+    return _string.formatter_field_name_split(field_name)  # type: ignore[no-any-return]  # _string has no stub
 
 
 _FORMATTER = SafeFormatter()
 
 
-def _bound_format(template: str):
-    def format(*args, **kwargs):  # noqa: A001 - mirrors str.format
+def _bound_format(template: str) -> Callable[..., str]:
+    def format(*args: Any, **kwargs: Any) -> str:  # noqa: A001 - mirrors str.format
         return _FORMATTER.vformat(template, args, kwargs)
     return format
 
 
-def _bound_format_map(template: str):
-    def format_map(mapping):
+def _bound_format_map(template: str) -> Callable[[Any], str]:
+    def format_map(mapping: Any) -> str:
         return _FORMATTER.vformat(template, (), mapping)
     return format_map
 
 
-def _unbound_format(template, *args, **kwargs):
+def _unbound_format(template: Any, *args: Any, **kwargs: Any) -> str:
     return _FORMATTER.vformat(exact_str(template), args, kwargs)
 
 
-def _unbound_format_map(template, mapping):
+def _unbound_format_map(template: Any, mapping: Any) -> str:
     return _FORMATTER.vformat(exact_str(template), (), mapping)
 
 
@@ -255,7 +258,7 @@ def guarded_getitem(obj: Any, key: Any) -> Any:
     return obj[key]
 
 
-def guarded_getiter(obj: Any, *sentinel: Any):
+def guarded_getiter(obj: Any, *sentinel: Any) -> Iterator[Any]:
     if sentinel:
         return iter(obj, *sentinel)  # iter(callable, sentinel): calls node code's own callable
     if type(obj) in _OPAQUE_TYPES:
@@ -277,7 +280,7 @@ def guarded_write(obj: Any) -> Any:
     raise GuardViolation(f"modifying {kind.__name__} objects is not allowed in the sandbox")
 
 
-_INPLACE = {
+_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
     "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
     "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift,
     ">>=": operator.irshift, "&=": operator.iand, "^=": operator.ixor, "|=": operator.ior,
@@ -289,7 +292,7 @@ def inplacevar(op: str, target: Any, value: Any) -> Any:
     return _INPLACE[op](target, value)
 
 
-def guarded_apply(func, *args, **kwargs):
+def guarded_apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return func(*args, **kwargs)
 
 
@@ -303,7 +306,7 @@ _CLASS_DUNDERS = frozenset({"__module__", "__qualname__", "__doc__", "__classcel
                             "__orig_bases__", "__match_args__"}) | DATA_MODEL_METHODS
 
 
-def make_class(name: str, bases: tuple, namespace: dict, **kwargs: Any) -> type:
+def make_class(name: str, bases: tuple[Any, ...], namespace: dict[str, Any], **kwargs: Any) -> type:
     """Metaclass for `class` statements in sandboxed code: plain bases only, then remembered."""
     if kwargs:
         raise GuardViolation("class keywords are not allowed in the sandbox")

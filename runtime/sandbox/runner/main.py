@@ -27,13 +27,16 @@ import os
 import signal
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import confine, framing
 from .execute import CallRunner
-from .replies import error_reply, wait_code
 from .facades import warm_up
+from .replies import error_reply, wait_code
 from .zygote import ENVELOPE_CAP, Zygote, not_prepared, private_buffer, set_call_limits
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: every module node code can ever import, whatever the policy (stdlib code imports some lazily)
 IMPORTABLE = ("math", "cmath", "fractions", "decimal", "statistics", "re", "itertools", "functools",
@@ -49,7 +52,7 @@ class Walls:
         self.state: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
 
-    def attempt(self, name: str, step, *args) -> Any:
+    def attempt(self, name: str, step: Callable[..., Any], *args: Any) -> Any:
         try:
             result = step(*args)
         except (OSError, confine.WallError) as exc:
@@ -159,7 +162,7 @@ def _readable(config: dict[str, Any]) -> tuple[str, ...]:
     return tuple(p for p in config.get("readable_paths", ()) if os.path.exists(p))
 
 
-def _call_walls(config: dict[str, Any], in_container: bool, os_wall: bool):
+def _call_walls(config: dict[str, Any], in_container: bool, os_wall: bool) -> Callable[[str | None], None]:
     """What each call's process applies to itself before it reads its request."""
     program = confine.SeccompProgram(bytes.fromhex(config["seccomp"]["call"])) \
         if os_wall and config.get("seccomp") else None
@@ -228,7 +231,7 @@ def _serve_per_node(runner: CallRunner, rfd: int, wfd: int, max_request: int) ->
             payload = json.loads(buffer[:size])
             key = envelope.get("key")
             if envelope["op"] == "prepare":
-                runner.prepare(key, payload["source"])
+                runner.prepare(key, payload["source"])  # type: ignore[arg-type]  # the host's prepare carries a key
                 reply: dict[str, Any] = {"id": request_id, "ok": True}
             elif key is not None and key not in runner.cache:
                 reply = not_prepared(request_id)

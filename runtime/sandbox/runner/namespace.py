@@ -12,13 +12,32 @@ from __future__ import annotations
 import builtins
 import functools
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 
 from .facades import module_facade, reset_call_state, touch_module
-from .guards import (VIOLATIONS, GuardViolation, SafeType, exact_str, guarded_apply, guarded_getattr, guarded_getitem,
-                     guarded_getiter, guarded_hasattr, guarded_write, inplacevar, make_class, set_call_globals)
+from .guards import (
+    VIOLATIONS,
+    GuardViolation,
+    SafeType,
+    exact_str,
+    guarded_apply,
+    guarded_getattr,
+    guarded_getitem,
+    guarded_getiter,
+    guarded_hasattr,
+    guarded_write,
+    inplacevar,
+    make_class,
+    set_call_globals,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from types import ModuleType
+
+    from .facades import ModuleFacade
 
 _SAFE_BUILTIN_NAMES = (
     "abs", "all", "any", "ascii", "bin", "bool", "bytes", "callable", "chr", "complex", "dict", "divmod",
@@ -37,8 +56,9 @@ _SAFE_BUILTIN_NAMES = (
 _INTERNAL_IMPORTS = frozenset({"time", "_strptime", "re"})
 
 
-def _guarded_import(allowed: frozenset[str]):
-    def __import__(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
+def _guarded_import(allowed: frozenset[str]) -> Callable[..., ModuleFacade | None]:
+    def __import__(name: Any, globals: Any = None, locals: Any = None, fromlist: Any = (),  # noqa: A002
+                   level: Any = 0) -> ModuleFacade | None:
         name = exact_str(name)
         if level:
             raise GuardViolation("relative imports are not allowed")
@@ -100,7 +120,7 @@ def _text(value: Any) -> str:
     return exact_str(str(value))
 
 
-def _print_line(buffer: PrintBuffer, objects: tuple, sep: Any, end: Any) -> None:
+def _print_line(buffer: PrintBuffer, objects: tuple[Any, ...], sep: Any, end: Any) -> None:
     sep = " " if sep is None else _text(sep)
     end = "\n" if end is None else _text(end)
     buffer.write(str.join(sep, [_text(o) for o in objects]) + end)
@@ -112,7 +132,8 @@ class _PrintCollector:
     def __init__(self, buffer: PrintBuffer, _getattr_: Any = None) -> None:
         self._buffer = buffer
 
-    def _call_print(self, *objects, sep=" ", end="\n", file=None, flush=False):
+    def _call_print(self, *objects: Any, sep: Any = " ", end: Any = "\n", file: Any = None,
+                    flush: Any = False) -> None:
         if file is not None:
             raise GuardViolation("print(file=...) is not allowed in the sandbox")
         _print_line(self._buffer, objects, sep, end)
@@ -147,12 +168,15 @@ def make_plain_globals(allowed_imports: frozenset[str] | None, buffer: PrintBuff
     """
     real_import = builtins.__import__
 
-    def __import__(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
+    def __import__(name: str, globals: Mapping[str, object] | None = None,  # noqa: A002
+                   locals: Mapping[str, object] | None = None, fromlist: Sequence[str] = (),
+                   level: int = 0) -> ModuleType:
         if allowed_imports is not None and (level or name.split(".")[0] not in allowed_imports):
             raise GuardViolation(f"import of {name!r} is not allowed by the policy")
         return real_import(name, globals, locals, fromlist, level)
 
-    def print(*objects, sep=" ", end="\n", file=None, flush=False):  # noqa: A001
+    def print(*objects: Any, sep: Any = " ", end: Any = "\n", file: Any = None,  # noqa: A001
+              flush: Any = False) -> None:
         _print_line(buffer, objects, sep, end)
 
     table = dict(vars(builtins))

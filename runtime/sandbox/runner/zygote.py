@@ -216,6 +216,7 @@ class Zygote:
         self.timed_out = self.too_big = False
         self.read_bytes = 0
         header = bytearray()
+        size: int | None
         size, got = None, 0
         while True:
             left = deadline - time.monotonic()
