@@ -99,7 +99,8 @@ def docker_image(docker_client_real):
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_leaked_containers():
-    """After the whole session, no container labelled by sgde may remain."""
+    """After the whole session, no sandbox container this test process started may remain (other processes on
+    the same daemon, e.g. a second pytest run, own theirs)."""
     yield
     from sgde.runtime.errors import SandboxUnavailable
     from sgde.runtime.sandbox.docker_image import docker_client
@@ -109,5 +110,6 @@ def _no_leaked_containers():
         return  # no daemon: nothing can have leaked (and the docker tests already failed in CI)
     with closing(client):
         leaked = [f"{c.name} ({c.labels.get('sgde.node')})"
-                  for c in client.containers.list(all=True, filters={"label": "sgde=sandbox"})]
+                  for c in client.containers.list(all=True, filters={"label": "sgde=sandbox"})
+                  if c.labels.get("sgde.owner", "").endswith(f":{os.getpid()}")]
     assert not leaked, f"sandbox containers leaked: {leaked}"

@@ -17,8 +17,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sgde.runtime.errors import (CompileRefused, InputError, InvalidOutput, LimitExceeded, MemoryLimit, NodeRaised,
-                                 OutputTooLarge, PolicyViolation, SandboxError, TimeoutLimit)
+from sgde.runtime.errors import (
+    CompileRefused,
+    InputError,
+    InvalidOutput,
+    LimitExceeded,
+    MemoryLimit,
+    NodeRaised,
+    OutputTooLarge,
+    PolicyViolation,
+    SandboxError,
+    TimeoutLimit,
+)
 from sgde.runtime.policy import IMPORTABLE_MODULES, load_policy
 from sgde.runtime.sandbox import make_backend
 from tests.conftest import REPO
@@ -302,7 +312,9 @@ def _worker_pids() -> set[tuple[int, str]]:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             seen = _process(int(entry))
-            if seen is not None and b"sgde_runner" in seen[2]:
+            # restricted runners only: a Docker runner's processes are visible here too, and a container of an
+            # earlier test forks its next spare whenever it likes
+            if seen is not None and b"sgde_runner" in seen[2] and b"--in-container" not in seen[2]:
                 found.add((int(entry), seen[0]))
     return found
 
@@ -313,7 +325,8 @@ def test_restricted_workers_end_with_the_interpreter():
               "import os\n"
               "def _worker_pids():\n"
               "    return {int(p) for p in os.listdir('/proc') if p.isdigit() and os.path.exists(f'/proc/{p}/cmdline')"
-              " and b'sgde_runner' in open(f'/proc/{p}/cmdline', 'rb').read()}\n"
+              " and b'sgde_runner' in open(f'/proc/{p}/cmdline', 'rb').read()"
+              " and b'--in-container' not in open(f'/proc/{p}/cmdline', 'rb').read()}\n"
               "b = make_backend('restricted')\n"
               "b.run('def run(inputs):\\n    return {}\\n', {}, load_policy('default'), node='exit')\n"
               "print(' '.join(f'{p}:' + open(f'/proc/{p}/stat').read().rsplit(')', 1)[1].split()[19]"
@@ -323,7 +336,8 @@ def test_restricted_workers_end_with_the_interpreter():
     assert out.returncode == 0, out.stderr
     printed = {(int(pid), start) for pid, start in (item.split(":") for item in out.stdout.split())}
     started = printed - before
-    assert len(started) >= 3, f"expected the runner, its zygote and a spare: {started}"
+    # the runner and its zygote (the zygote forks the next call's spare after the reply: it may not exist yet)
+    assert len(started) >= 2, f"expected the runner and its zygote: {started}"
     deadline = time.monotonic() + 10
     while started & _worker_pids() and time.monotonic() < deadline:
         time.sleep(0.1)
