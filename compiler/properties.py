@@ -16,8 +16,16 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from sgde.runtime.errors import SandboxError
-from sgde.runtime.plan import (ChoiceStrategy, IntegerStrategy, ListStrategy, NumberStrategy, ObjectStrategy,
-                               Properties, TemplateStrategy, TextStrategy)
+from sgde.runtime.plan import (
+    ChoiceStrategy,
+    IntegerStrategy,
+    ListStrategy,
+    NumberStrategy,
+    ObjectStrategy,
+    Properties,
+    TemplateStrategy,
+    TextStrategy,
+)
 from sgde.runtime.policy import Policy
 from sgde.runtime.sandbox import SandboxBackend
 
@@ -119,7 +127,7 @@ def check_properties(source: str, properties: Properties, *, reads: list[str], b
             raise CodeRejected(f"an invariant failed to evaluate on inputs {_short(inputs)}, output "
                                f"{_short(output)}: {exc.type_name}: {exc.message}", node=node,
                                field="properties.invariants") from None
-        for expression, ok in zip(properties.invariants, verdicts["holds"]):
+        for expression, ok in zip(properties.invariants, verdicts["holds"], strict=False):
             if not ok:
                 raise CodeRejected(f"invariant {expression!r} is false on inputs {_short(inputs)}, output "
                                    f"{_short(output)}", node=node, field="properties.invariants")

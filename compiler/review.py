@@ -33,9 +33,22 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sgde.runtime import __version__
 from sgde.runtime.errors import SgdeError
 from sgde.runtime.executor import Executor, resolve_node_policy
-from sgde.runtime.plan import (ChoiceStrategy, CodeNode, ConsensusNode, IntegerStrategy, ListStrategy, LlmNode,
-                               NumberStrategy, ObjectStrategy, Plan, PropertyExample, Sampling, Shot,
-                               TemplateStrategy, TextStrategy)
+from sgde.runtime.plan import (
+    ChoiceStrategy,
+    CodeNode,
+    ConsensusNode,
+    IntegerStrategy,
+    ListStrategy,
+    LlmNode,
+    NumberStrategy,
+    ObjectStrategy,
+    Plan,
+    PropertyExample,
+    Sampling,
+    Shot,
+    TemplateStrategy,
+    TextStrategy,
+)
 from sgde.runtime.plan_io import topological_order
 from sgde.runtime.policy import Policy, load_policy
 from sgde.runtime.sandbox import SandboxBackend, make_backend

@@ -13,8 +13,15 @@ import sys
 import pytest
 import yaml
 
-from sgde.runtime.approval import OS_WALLS, approval_path, check_approval, read_approvals, require_approval
-from sgde.runtime.approval import load_trusted_keys, sign
+from sgde.runtime.approval import (
+    OS_WALLS,
+    approval_path,
+    check_approval,
+    load_trusted_keys,
+    read_approvals,
+    require_approval,
+    sign,
+)
 from sgde.runtime.errors import ApprovalError
 from sgde.runtime.executor import Executor
 from sgde.runtime.plan_io import load_plan, parse_plan, save_plan

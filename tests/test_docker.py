@@ -12,7 +12,13 @@ import time
 
 import pytest
 
-from sgde.runtime.errors import MemoryLimit, PidsLimit, PolicyViolation, SandboxCrashed, SandboxUnavailable, TimeoutLimit
+from sgde.runtime.errors import (
+    MemoryLimit,
+    PidsLimit,
+    PolicyViolation,
+    SandboxUnavailable,
+    TimeoutLimit,
+)
 from sgde.runtime.policy import load_policy
 from sgde.runtime.sandbox.docker_backend import DockerBackend, list_containers, prune_containers
 
@@ -86,7 +92,8 @@ def test_root_is_read_only_and_scratch_is_capped(backend):
 def test_user_capabilities_and_privileges(backend):
     out = probe(backend, """
         status = dict(line.split(":\\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\\t" in line)
-        return {"uid": os.getuid(), "gid": os.getgid(), "caps": {k: status[k].strip() for k in status if k.startswith("Cap")},
+        return {"uid": os.getuid(), "gid": os.getgid(),
+                "caps": {k: status[k].strip() for k in status if k.startswith("Cap")},
                 "nnp": status["NoNewPrivs"].strip(), "env": sorted(os.environ)}
     """, "who")
     assert out["uid"] == 65534 and out["gid"] == 65534
@@ -245,6 +252,7 @@ def test_a_compile_with_a_docker_override_node_leaves_no_container(docker_image,
         score, outcomes = scorer.score(plan)
         assert score.correct == 1, outcomes
         assert not [c for c in list_containers() if c["node"] == "boxed" and c["owner"].endswith(f":{os.getpid()}")]
-        assert restricted.run("def run(inputs):\n    return {'ok': 1}\n", {}, load_policy("default")).output == {"ok": 1}
+        alive = restricted.run("def run(inputs):\n    return {'ok': 1}\n", {}, load_policy("default"))
+        assert alive.output == {"ok": 1}
     finally:
         restricted.close()

@@ -64,7 +64,7 @@ class Teacher(ABC):
     def ask(self, request: TeacherRequest) -> TeacherReply:
         """One answer to one request (retries are the backend's business)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: most teachers hold nothing
         """Release what the backend holds; idempotent."""
 
     def __enter__(self) -> "Teacher":
