@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sgde.runtime import __version__
 from sgde.runtime.errors import SgdeError
-from sgde.runtime.executor import Executor, resolve_node_policy
+from sgde.runtime.executor import Executor, resolve_plan
 from sgde.runtime.plan import (
     ChoiceStrategy,
     CodeNode,
@@ -287,7 +287,8 @@ def review_plan(plan: Plan, plan_path: Path, *, policy: str | Policy = "default"
     sandbox each node's policy names (created here and closed again)."""
     plan_path = Path(plan_path)
     deployment = load_policy(policy) if isinstance(policy, str) else policy
-    policies = _node_policies(plan, plan_path, deployment)
+    # the check a deployment makes (grammars are llama.cpp's business, not the reviewer's machine's)
+    policies = resolve_plan(plan, deployment, plan_path.parent, grammars=False).policies
     lines = _PlanLines.read(plan_path)
     notes: list[str] = []
     if deployment.require_approval and any(isinstance(n, CodeNode) and n.source_from for n in plan.nodes) \
@@ -329,12 +330,6 @@ def review_plan(plan: Plan, plan_path: Path, *, policy: str | Policy = "default"
         code_nodes=tuple(code_reviews),
         llm_nodes=tuple(_review_llm(n) for n in plan.nodes if not isinstance(n, CodeNode)),
         flow=flow, notes=tuple(dict.fromkeys(notes)), rules=tuple(rules))
-
-
-def _node_policies(plan: Plan, plan_path: Path, deployment: Policy) -> dict[str, Policy]:
-    """Each code node's policy, resolved by the executor's own function (the same code that will run the plan)."""
-    return {node.id: resolve_node_policy(node, deployment, plan_path.parent)
-            for node in plan.nodes if isinstance(node, CodeNode)}
 
 
 def _resolved(node: CodeNode, policy: Policy, deployment: Policy) -> ResolvedPolicy:

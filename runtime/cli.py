@@ -149,23 +149,16 @@ def _progress(rows: list[dict[str, Any]], *, enabled: bool) -> Iterator[dict[str
 def validate(plan_path: Path = typer.Argument(..., metavar="PLAN"),
              policy: str = typer.Option("default", "--policy", help="deployment policy the plan must tighten")) -> None:
     """Check a plan: exit 0, or 2 with an error naming the node and the field."""
-    from .executor import node_grammar, resolve_node_policy
-    from .plan import CodeNode
+    from .executor import resolve_plan
     from .plan_io import load_plan
     from .policy import load_policy
     from .student.llama import llama_installed
-    grammars = llama_installed()
     try:
         plan = load_plan(plan_path)  # pydantic, the hashes, the DAG, named policies
-        deployment = load_policy(policy)
-        for node in plan.nodes:
-            if isinstance(node, CodeNode):
-                resolve_node_policy(node, deployment, plan_path.parent)  # a loosening override fails here
-            elif grammars:
-                node_grammar(node)
+        resolved = resolve_plan(plan, load_policy(policy), plan_path.parent, grammars=llama_installed())
     except SgdeError as exc:
         fail(exc)
-    note = "" if grammars else "; grammars not checked: llama-cpp-python is not installed here"
+    note = "" if resolved.grammars_checked else "; grammars not checked: llama-cpp-python is not installed here"
     typer.echo(f"ok: {plan.name} ({len(plan.nodes)} nodes, content hash {plan.content_hash()[:16]}){note}")
 
 

@@ -143,6 +143,24 @@ def node_grammar(node: LlmNode | ConsensusNode) -> str | None:
         raise PlanError(exc.message, node=node.id, field="grammar") from None
 
 
+@dataclass(frozen=True)
+class ResolvedPlan:
+    """What a deployment runs a plan with: each code node's policy and each llm node's grammar."""
+
+    policies: dict[str, Policy]
+    grammars: dict[str, str | None]
+    grammars_checked: bool
+
+
+def resolve_plan(plan: Plan, deployment: Policy, plan_dir: Path | None, *, grammars: bool = True) -> ResolvedPlan:
+    """The one check of a loaded plan against a deployment (loading already checked pydantic, the hashes, the DAG
+    and named policies): every code node's policy tightens the deployment's, every grammar derives. ``grammars``
+    False skips the derivation, which needs llama.cpp (`sgde validate` on a reviewer's machine)."""
+    policies = {n.id: resolve_node_policy(n, deployment, plan_dir) for n in plan.nodes if isinstance(n, CodeNode)}
+    derived = {n.id: node_grammar(n) for n in plan.nodes if not isinstance(n, CodeNode)} if grammars else {}
+    return ResolvedPlan(policies, derived, grammars)
+
+
 class Executor:
     """Runs one plan many times. Students and sandboxes are created lazily and closed by `close()`."""
 
@@ -159,9 +177,8 @@ class Executor:
         self._own_student = student is None
         self._sandboxes: dict[str, SandboxBackend] = dict(sandboxes or {})
         self._made: list[str] = []  # backends this executor created (and closes); the caller's stay open
-        self.policies = {n.id: resolve_node_policy(n, self.deployment_policy, plan_dir)
-                         for n in plan.nodes if isinstance(n, CodeNode)}
-        self._grammars = {n.id: node_grammar(n) for n in plan.nodes if not isinstance(n, CodeNode)}
+        resolved = resolve_plan(plan, self.deployment_policy, plan_dir)
+        self.policies, self._grammars = resolved.policies, resolved.grammars
         self._runs = 0
 
     # --- set-up ----------------------------------------------------------------
