@@ -235,16 +235,14 @@ class Executor:
         result.run_id = run_id
         for record in result.trace:
             record.run_id, record.plan_sha256 = run_id, self.plan_sha256
-        if result.ok:
-            log.info("run %s ok in %.3f s", run_id, result.duration_s,
-                     extra={"run_id": run_id, "plan": self.plan.name, "plan_sha256": self.plan_sha256,
-                            "duration_s": round(result.duration_s, 6), "ok": True})
+        fields = {"run_id": run_id, "plan": self.plan.name, "plan_sha256": self.plan_sha256,
+                  "duration_s": round(result.duration_s, 6), "ok": result.ok}
+        if result.error is None:
+            log.info("run %s ok in %.3f s", run_id, result.duration_s, extra=fields)
         else:
-            error = result.error.to_dict() if result.error else {}
+            error = result.error.to_dict()
             log.warning("run %s failed at node %s: %s", run_id, error.get("node"), error.get("type"),
-                        extra={"run_id": run_id, "plan": self.plan.name, "plan_sha256": self.plan_sha256,
-                               "duration_s": round(result.duration_s, 6), "ok": False, "node": error.get("node"),
-                               "error_type": error.get("type")})
+                        extra={**fields, "node": error.get("node"), "error_type": error.get("type")})
         return result
 
     def _run(self, values: dict[str, Any], run_index: int) -> RunResult:

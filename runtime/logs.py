@@ -12,6 +12,8 @@ import logging
 import sys
 from typing import Literal, TextIO
 
+from .trace import utc_timestamp
+
 #: attributes every LogRecord has; anything else on a record came from ``extra=``
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
@@ -30,9 +32,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
-        from datetime import datetime, timezone
-        return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds") \
-            .replace("+00:00", "Z")
+        return utc_timestamp(record.created)
 
 
 def configure_logging(fmt: Literal["text", "json"] = "text", level: str | int = "WARNING",

@@ -25,8 +25,10 @@ class SandboxStats(BaseModel):
                            "in; per_node: in the node's warm process (reviewed code whose policy allows it)")
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def utc_timestamp(seconds: float | None = None) -> str:
+    """ISO 8601 UTC with milliseconds and a Z: now, or the given Unix time."""
+    when = datetime.now(timezone.utc) if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class TraceRecord(BaseModel):
@@ -37,7 +39,7 @@ class TraceRecord(BaseModel):
     run: int = Field(description="index of the input this run served")
     run_id: str | None = Field(None, description="unique id of the run (one input through the plan)")
     plan_sha256: str | None = Field(None, description="content hash of the plan that ran")
-    ts: str = Field(default_factory=utc_now, description="UTC time the node (or sample) started")
+    ts: str = Field(default_factory=utc_timestamp, description="UTC time the node (or sample) started")
     node: str
     kind: Literal["llm", "code", "consensus"]
     sample: int | None = Field(None, description="consensus sample index, None for the node itself")

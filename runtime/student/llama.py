@@ -13,8 +13,6 @@ from ..settings import settings
 from .base import Generation, Student
 from .models import resolve_model
 
-DEFAULT_N_CTX = 4096
-
 
 def _import_llama() -> Any:
     try:
