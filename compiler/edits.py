@@ -160,11 +160,31 @@ def _index(doc: dict[str, Any], node_id: str) -> int:
     raise EditRejected(f"no node {node_id!r} (nodes: {[n['id'] for n in doc['nodes']]})", node=node_id, field="node")
 
 
+def _locate(doc: dict[str, Any], node_id: str) -> tuple[list[dict[str, Any]], int]:
+    """The (copied) node list holding ``node_id`` and its index there: the plan's nodes, or a consensus node's
+    sub-plan, so prompt, grammar and code edits reach nodes inside a sub-plan too."""
+    for i, node in enumerate(doc["nodes"]):
+        if node["id"] == node_id:
+            return doc["nodes"], i
+        body = node.get("body")
+        if body is not None:
+            for j, inner in enumerate(body["nodes"]):
+                if inner["id"] == node_id:
+                    inner_nodes = [dict(n) for n in body["nodes"]]
+                    doc["nodes"][i] = {**node, "body": {**body, "nodes": inner_nodes}}
+                    return inner_nodes, j
+    _index(doc, node_id)  # raises, naming the top-level nodes
+    raise AssertionError("unreachable")
+
+
 def _llm_part(node: dict[str, Any]) -> dict[str, Any]:
     if node["kind"] == "llm":
         return node
-    if node["kind"] == "consensus":
+    if node["kind"] == "consensus" and "child" in node:
         return node["child"]
+    if node["kind"] == "consensus":
+        inner = [n["id"] for n in node["body"]["nodes"] if n["kind"] == "llm"]
+        raise EditRejected(f"samples a sub-plan; name the llm node inside it ({inner})", node=node["id"], field="node")
     raise EditRejected("is a code node; it has no prompt", node=node["id"], field="node")
 
 
@@ -182,9 +202,9 @@ def _apply(doc: dict[str, Any], edit: Any) -> dict[str, Any]:
     doc = {**doc, "nodes": [dict(n) for n in doc["nodes"]]}
     nodes = doc["nodes"]
     if isinstance(edit, RewritePrompt):
-        i = _index(doc, edit.node)
-        node = nodes[i] = {**nodes[i]}
-        if node["kind"] == "consensus":
+        where, i = _locate(doc, edit.node)
+        node = where[i] = {**where[i]}
+        if "child" in node:
             node["child"] = {**node["child"]}
         llm = _llm_part(node)
         if edit.system is not None:
@@ -196,37 +216,40 @@ def _apply(doc: dict[str, Any], edit: Any) -> dict[str, Any]:
         if edit.max_tokens is not None:
             llm["sampling"] = {**llm.get("sampling", {}), "max_tokens": edit.max_tokens}
     elif isinstance(edit, OffloadToCode):
-        i = _index(doc, edit.node)
-        reads = edit.reads if edit.reads is not None else nodes[i].get("reads", [])
-        nodes[i] = {"id": edit.node, "kind": "code", "reads": list(reads),
-                    "description": nodes[i].get("description", ""), "source": edit.source,
+        where, i = _locate(doc, edit.node)
+        reads = edit.reads if edit.reads is not None else where[i].get("reads", [])
+        where[i] = {"id": edit.node, "kind": "code", "reads": list(reads),
+                    "description": where[i].get("description", ""), "source": edit.source,
                     "properties": edit.properties.model_dump(mode="json", exclude_none=True)}
     elif isinstance(edit, WrapConsensus):
         i = _index(doc, edit.node)
         node = nodes[i]
-        if node["kind"] != "llm":
-            raise EditRejected(f"only an llm node can be wrapped in consensus, this one is {node['kind']}",
-                               node=edit.node, field="node")
-        child = {**node, "sampling": {**node.get("sampling", {}), "temperature": edit.temperature}}
-        wrapped = {"id": node["id"], "kind": "consensus", "reads": node.get("reads", []),
-                   "description": node.get("description", ""), "child": child, "n": edit.n,
-                   "aggregator": edit.aggregator.model_dump(mode="json")}
-        if edit.key is not None:
-            wrapped["key"] = edit.key
+        if node["kind"] == "llm":
+            child = {**node, "sampling": {**node.get("sampling", {}), "temperature": edit.temperature}}
+            wrapped = {"id": node["id"], "kind": "consensus", "reads": node.get("reads", []),
+                       "description": node.get("description", ""), "child": child, "n": edit.n,
+                       "aggregator": edit.aggregator.model_dump(mode="json")}
+            if edit.key is not None:
+                wrapped["key"] = edit.key
+        elif node["kind"] == "code":
+            wrapped = _wrap_sub_plan(doc, edit)
+        else:
+            raise EditRejected("is already a consensus node", node=edit.node, field="node")
         if edit.early_stop is not None:
             wrapped["early_stop"] = edit.early_stop.model_dump(mode="json")
-        nodes[i] = wrapped
+        doc["nodes"] = nodes = [n for n in doc["nodes"] if n["id"] not in _body_ids(wrapped) or n is node]
+        nodes[nodes.index(node)] = wrapped
     elif isinstance(edit, InsertNode):
         if any(n["id"] == edit.node.id for n in nodes):
             raise EditRejected("a node with this id exists; use replace_node", node=edit.node.id, field="node.id")
         nodes.append(_node_doc(edit.node, edit.properties))
     elif isinstance(edit, ReplaceNode):
-        i = _index(doc, edit.node.id)
-        nodes[i] = _node_doc(edit.node, edit.properties)
+        where, i = _locate(doc, edit.node.id)
+        where[i] = _node_doc(edit.node, edit.properties)
     elif isinstance(edit, SetGrammar):
-        i = _index(doc, edit.node)
-        node = nodes[i] = {**nodes[i]}
-        if node["kind"] == "consensus":
+        where, i = _locate(doc, edit.node)
+        node = where[i] = {**where[i]}
+        if "child" in node:
             node["child"] = {**node["child"]}
         llm = _llm_part(node)
         if edit.grammar is None:
@@ -242,6 +265,57 @@ def _apply(doc: dict[str, Any], edit: Any) -> dict[str, Any]:
     elif isinstance(edit, SetOutput):
         doc["output"] = {"from": edit.source, "type": edit.type}
     return doc
+
+
+def _body_ids(wrapped: dict[str, Any]) -> set[str]:
+    return {n["id"] for n in wrapped.get("body", {}).get("nodes", [])}
+
+
+def _wrap_sub_plan(doc: dict[str, Any], edit: WrapConsensus) -> dict[str, Any]:
+    """Consensus over the sub-plan that computes code node ``edit.node``: the node and every upstream llm or code
+    node only that sub-plan reads (e.g. an llm writes a program, the code runs it). The consensus node takes the
+    wrapped node's id, so its readers are unchanged; inside, the node becomes ``<id>_sample``."""
+    nodes = {n["id"]: n for n in doc["nodes"]}
+    readers: dict[str, set[str]] = {}
+    for n in doc["nodes"]:
+        for ref in n.get("reads", []):
+            readers.setdefault(ref, set()).add(n["id"])
+    output_node = split_ref(doc["output"]["from"])[0]
+    members = {edit.node}
+    grew = True
+    while grew:
+        grew = False
+        for member in sorted(members):
+            for ref in nodes[member].get("reads", []):
+                node = nodes.get(ref)
+                if node is None or ref in members or node["kind"] == "consensus" or ref == output_node:
+                    continue
+                if readers.get(ref, set()) <= members:
+                    members.add(ref)
+                    grew = True
+    inner_id = f"{edit.node}_sample"
+    if inner_id in nodes:
+        raise EditRejected(f"the wrapped node would be renamed {inner_id!r} inside the sub-plan, which exists",
+                           node=edit.node, field="node")
+    if edit.key is not None and readers.get(edit.node):
+        raise EditRejected(f"with key {edit.key!r} the node's value becomes that field, but "
+                           f"{sorted(readers[edit.node])} read the whole node; wrap without key or rewire them first",
+                           node=edit.node, field="key")
+    body = []
+    for n in doc["nodes"]:  # file order, which is dependency order
+        if n["id"] not in members:
+            continue
+        n = {**n, "id": inner_id} if n["id"] == edit.node else dict(n)
+        if n["kind"] == "llm":
+            n["sampling"] = {**n.get("sampling", {}), "temperature": edit.temperature}
+        body.append(n)
+    outside = sorted({r for n in body for r in n.get("reads", []) if r not in members})
+    if edit.key is not None and output_node == edit.node:
+        doc["output"] = {**doc["output"], "from": edit.node}  # the consensus value is already the field
+    return {"id": edit.node, "kind": "consensus", "reads": outside,
+            "description": nodes[edit.node].get("description", ""),
+            "body": {"nodes": body, "output": f"{inner_id}.{edit.key}" if edit.key else inner_id},
+            "n": edit.n, "aggregator": edit.aggregator.model_dump(mode="json")}
 
 
 def describe(edit: Any) -> str:

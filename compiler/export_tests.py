@@ -71,7 +71,7 @@ class PlanUnderTest:
     def __init__(self, path: Path) -> None:
         self.path = path
         plan = load_plan(path)
-        code_nodes = tuple(n for n in plan.nodes if isinstance(n, CodeNode))
+        code_nodes = tuple(plan.code_nodes())  # consensus sub-plans' code nodes too
         # these tests check code: no student is loaded, and approval is checked where the plan is deployed
         deployment = load_policy(POLICY).model_copy(update={{"require_approval": False}})
         self.executor = Executor(plan.model_copy(update={{"nodes": code_nodes}}), policy=deployment,
@@ -152,7 +152,7 @@ def test_{node}_examples(plan_under_test, example):
 
 def testable_nodes(plan: Plan) -> list[CodeNode]:
     """Code nodes with fixed (teacher-written) code and recorded properties: what an export checks."""
-    return [n for n in plan.nodes if isinstance(n, CodeNode) and n.source is not None and n.properties is not None]
+    return [n for n in plan.code_nodes() if n.source is not None and n.properties is not None]
 
 
 def export_tests(plan: Plan, plan_path: Path, out_path: Path, *, policy: str = "default") -> str:
@@ -181,9 +181,8 @@ def export_tests(plan: Plan, plan_path: Path, out_path: Path, *, policy: str = "
     parts = [_header(plan, plan_file, out_path.name, policy_file or policy),
              _PREAMBLE.format(plan_file=_literal(plan_file),
                               policy=f"HERE / {_literal(policy_file)}" if policy_file else _literal(policy))]
-    for node in plan.nodes:
-        if isinstance(node, CodeNode):
-            parts.append(_node_section(node))
+    for node in plan.code_nodes():
+        parts.append(_node_section(node))
     return "\n\n\n".join(part.rstrip("\n") for part in parts) + "\n"
 
 
@@ -275,15 +274,14 @@ def _relative(path: Path | str, out_dir: Path) -> str:
 
 def _check_policies(plan: Plan, plan_path: Path, deployment: Policy) -> None:
     """Every code node's policy resolves against the deployment's, as the tests will resolve it."""
-    code_nodes = tuple(n for n in plan.nodes if isinstance(n, CodeNode))
-    executor = Executor(plan.model_copy(update={"nodes": code_nodes}),
+    executor = Executor(plan.model_copy(update={"nodes": tuple(plan.code_nodes())}),
                         policy=deployment.model_copy(update={"require_approval": False}),
                         plan_dir=Path(plan_path).parent)
     executor.close()
 
 
 def _nothing_to_test(plan: Plan) -> str:
-    code = [n for n in plan.nodes if isinstance(n, CodeNode)]
+    code = plan.code_nodes()
     detail = [f"node {n.id!r} runs student-written code (source_from {n.source_from!r}), which exists only at "
               "run time" for n in code if n.source is None]
     detail += [f"node {n.id!r} has fixed code but no properties" for n in code if n.source is not None]

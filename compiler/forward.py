@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from sgde.runtime.executor import Executor
-from sgde.runtime.plan import CodeNode, ConsensusNode, LlmNode, Plan
+from sgde.runtime.executor import Executor, llm_nodes
+from sgde.runtime.plan import Plan
 from sgde.runtime.plan_io import parse_plan, plan_document
 from sgde.runtime.policy import Policy
 from sgde.runtime.sandbox import SandboxBackend
@@ -73,11 +73,7 @@ class Outcome:
 
 
 def samples_vary(plan: Plan) -> bool:
-    for node in plan.nodes:
-        llm = node.child if isinstance(node, ConsensusNode) else node
-        if isinstance(llm, LlmNode) and llm.sampling.temperature > 0:
-            return True
-    return False
+    return any(llm.sampling.temperature > 0 for llm in llm_nodes(plan))
 
 
 #: temperature at which the stability probe resamples the current plan's greedy llm nodes
@@ -106,9 +102,9 @@ def shift_seeds(plan: Plan, offset: int) -> Plan:
     doc = plan_document(plan)
     doc.pop("content_hash")
     for node in doc["nodes"]:
-        llm = node.get("child", node)
-        if "sampling" in llm:
-            llm["sampling"]["seed"] = (llm["sampling"].get("seed", 0) + offset * 1000) % (2**31 - 1)
+        for llm in [node.get("child", node)] + node.get("body", {}).get("nodes", []):
+            if "sampling" in llm:
+                llm["sampling"]["seed"] = (llm["sampling"].get("seed", 0) + offset * 1000) % (2**31 - 1)
     return parse_plan(doc)
 
 
@@ -162,6 +158,3 @@ class Scorer:
         return PlanScore(correct=correct, total=len(self.examples) * self.samples, tokens=tokens,
                          seconds=round(seconds, 3)), outcomes
 
-
-def code_nodes(plan: Plan) -> list[CodeNode]:
-    return [n for n in plan.nodes if isinstance(n, CodeNode)]

@@ -19,7 +19,7 @@ from .history import HistoryEvent
 from .task import Example, Task
 from .teachers import TeacherRequest
 
-CRITIQUE_INSTRUCTIONS = """\
+CRITIQUE_INSTRUCTIONS_V1 = """\
 You are the teacher in SGDe (semantic gradient descent), a compiler that turns a task into an execution plan \
 for a small student language model running on a CPU. You never run at inference time: the plan you help build \
 must work with the student alone, on inputs of this task that neither of us has seen.
@@ -62,6 +62,36 @@ they differ from the training examples. Never hard-code an example's values or w
 labour: the student reads (e.g. extracts the quantities as a JSON object under a grammar), code computes.
 Prefer the smallest change that fixes the failing or unstable node.
 """
+
+#: what `node` of wrap_consensus may name since protocol 2 (the edit's schema is unchanged)
+_SUB_PLAN_CONSENSUS = """\
+     `node` may also name a code node: then the sub-plan that computes it (the node and the upstream llm and \
+code nodes only it reads, e.g. an llm that writes a program and the code node that runs it) is sampled n times \
+as one unit, each sample's llm nodes with seed+i at the temperature, and the vote is over its output (`key`: one \
+field of it). For a chain that is unstable as a whole rather than one node; in the traces each sample's nodes \
+carry its sample index.
+"""
+
+#: the version of what the compiler asks (the instructions; schemas are versioned with them): a replay speaks the
+#: version its transcript was recorded with, so compiles recorded before a change still replay byte for byte
+TEACHER_PROTOCOL = 2
+CRITIQUE_INSTRUCTIONS = {
+    1: CRITIQUE_INSTRUCTIONS_V1,
+    2: CRITIQUE_INSTRUCTIONS_V1.replace("resampling changes may be right by luck).\n",
+                                        "resampling changes may be right by luck).\n" + _SUB_PLAN_CONSENSUS),
+}
+
+
+def recorded_protocol(calls: Sequence[dict[str, Any]]) -> int:
+    """The protocol version a transcript's critique requests were made with (the latest when it has none)."""
+    for call in calls:
+        request = call.get("request", {})
+        if request.get("kind") == "critique":
+            for version, text in CRITIQUE_INSTRUCTIONS.items():
+                if request.get("instructions") == text:
+                    return version
+            break  # unknown instructions: the replay reports the difference itself
+    return TEACHER_PROTOCOL
 
 
 def _clip(text: Any, limit: int) -> Any:
@@ -136,7 +166,8 @@ def probe_summary(probes: Sequence[Outcome]) -> dict[str, Any] | None:
 
 def critique_request(*, task: Task, plan: Plan, score: PlanScore, outcomes: list[Outcome],
                      examples: list[Example], history: Sequence[HistoryEvent], iteration: int,
-                     policy: Policy, probes: Sequence[Outcome] = ()) -> TeacherRequest:
+                     policy: Policy, probes: Sequence[Outcome] = (),
+                     protocol: int = TEACHER_PROTOCOL) -> TeacherRequest:
     by_example: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
         by_example.setdefault(outcome.example, []).append(outcome)
@@ -155,5 +186,5 @@ def critique_request(*, task: Task, plan: Plan, score: PlanScore, outcomes: list
         "history": [event.to_json() for event in history[-12:]],
         "sandbox": {"policy": policy.name, "allowed_imports": list(policy.allowed_imports)},
     }
-    return TeacherRequest(kind="critique", instructions=CRITIQUE_INSTRUCTIONS,
+    return TeacherRequest(kind="critique", instructions=CRITIQUE_INSTRUCTIONS[protocol],
                           response_schema=CritiqueReply.model_json_schema(), payload=payload)

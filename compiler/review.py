@@ -23,6 +23,7 @@ import hashlib
 import json
 import re
 import warnings
+from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
@@ -48,8 +49,8 @@ from sgde.runtime.plan import (
     Shot,
     TemplateStrategy,
     TextStrategy,
+    split_ref,
 )
-from sgde.runtime.plan_io import topological_order
 from sgde.runtime.policy import Policy, load_policy
 from sgde.runtime.sandbox import SandboxBackend, make_backend
 from sgde.runtime.sandbox.base import isolation_for
@@ -200,6 +201,8 @@ class ConsensusReview(_Frozen):
     aggregator: dict[str, Any]
     key: str | None
     early_stop: dict[str, Any] | None
+    node: str | None = Field(None, description="the consensus node whose sub-plan samples this llm node")
+    body_output: str | None = Field(None, description="the sub-plan value each sample votes with")
 
 
 class LlmNodeReview(_Frozen):
@@ -291,14 +294,14 @@ def review_plan(plan: Plan, plan_path: Path, *, policy: str | Policy = "default"
     policies = resolve_plan(plan, deployment, plan_path.parent, grammars=False).policies
     lines = _PlanLines.read(plan_path)
     notes: list[str] = []
-    if deployment.require_approval and any(isinstance(n, CodeNode) and n.source_from for n in plan.nodes) \
+    if deployment.require_approval and any(n.source_from for n in plan.code_nodes()) \
             and not deployment.allow_unreviewed_code:
         notes.append(f"deployment policy {deployment.name!r} requires approval and does not allow unreviewed code: "
                      "it refuses to run this plan")
     own_backends: dict[str, SandboxBackend] = {}
     code_reviews = []
     try:
-        for node in plan.nodes:
+        for node in plan.all_nodes():
             if isinstance(node, CodeNode):
                 policy = policies[node.id]
                 run = None
@@ -328,7 +331,7 @@ def review_plan(plan: Plan, plan_path: Path, *, policy: str | Policy = "default"
         student_model=plan.provenance.student_model, teacher=plan.provenance.teacher,
         compiler_version=plan.provenance.compiler_version, student_code=student_code, findings=tuple(findings),
         code_nodes=tuple(code_reviews),
-        llm_nodes=tuple(_review_llm(n) for n in plan.nodes if not isinstance(n, CodeNode)),
+        llm_nodes=tuple(_llm_reviews(plan)),
         flow=flow, notes=tuple(dict.fromkeys(notes)), rules=tuple(rules))
 
 
@@ -583,26 +586,34 @@ def _rerun(node: CodeNode, backend: SandboxBackend, policy: Policy) -> PropertyR
 
 
 def data_flow(plan: Plan) -> DataFlow:
-    """Which plan inputs reach which nodes, and every path of untrusted text into a code node."""
-    order = topological_order(plan)
-    by_id = {n.id: n for n in plan.nodes}
+    """Which plan inputs reach which nodes, and every path of untrusted text into a code node.
+
+    Sub-plan nodes take part like any other node; a consensus node with a body reads its body's output."""
+    reads: dict[str, tuple[str, ...]] = {}
+    by_id: dict[str, LlmNode | CodeNode | ConsensusNode] = {}
+    for node in plan.all_nodes():
+        by_id[node.id] = node
+        reads[node.id] = (split_ref(node.body.output)[0],) \
+            if isinstance(node, ConsensusNode) and node.body is not None else node.reads
+    order = TopologicalSorter({k: [r for r in v if r in by_id] for k, v in reads.items()}).static_order()
     upstream_inputs: dict[str, set[str]] = {}
     for node_id in order:
         found: set[str] = set()
-        for ref in by_id[node_id].reads:
+        for ref in reads[node_id]:
             found |= {ref} if ref in plan.inputs else upstream_inputs[ref]
         upstream_inputs[node_id] = found
-    reaches = {name: tuple(n.id for n in plan.nodes if name in upstream_inputs[n.id]) for name in plan.inputs}
+    reaches = {name: tuple(n.id for n in plan.all_nodes() if name in upstream_inputs[n.id]) for name in plan.inputs}
 
     def student(node_id: str) -> bool:
-        return node_id in by_id and not isinstance(by_id[node_id], CodeNode)
+        node = by_id.get(node_id)
+        return isinstance(node, LlmNode) or (isinstance(node, ConsensusNode) and node.child is not None)
 
     def paths_to(node_id: str) -> list[list[str]]:
         """Paths from an untrusted origin to node_id: plan inputs, and student nodes no plan input reaches."""
         out: list[list[str]] = []
         if student(node_id) and not upstream_inputs[node_id]:
             out.append([node_id])
-        for ref in by_id[node_id].reads:
+        for ref in reads[node_id]:
             if ref in plan.inputs:
                 out.append([ref, node_id])
             else:
@@ -613,9 +624,7 @@ def data_flow(plan: Plan) -> DataFlow:
 
     paths: list[FlowPath] = []
     truncated = False
-    for node in plan.nodes:
-        if not isinstance(node, CodeNode):
-            continue
+    for node in plan.code_nodes():
         for path in paths_to(node.id):
             if len(path) < 2:
                 continue
@@ -644,18 +653,32 @@ def _student_code_warning(plan: Plan, student_code: tuple[str, ...], flow: DataF
 
 # --- llm nodes ----------------------------------------------------------------------------------
 
-def _review_llm(node: LlmNode | ConsensusNode) -> LlmNodeReview:
-    llm = node.child if isinstance(node, ConsensusNode) else node
+def _llm_reviews(plan: Plan) -> list[LlmNodeReview]:
+    """Every prompt the student gets: llm nodes, consensus children, and the llm nodes of consensus sub-plans."""
+    reviews = []
+    for node in plan.nodes:
+        if isinstance(node, LlmNode):
+            reviews.append(_review_llm(node, node, None))
+        elif isinstance(node, ConsensusNode):
+            consensus = ConsensusReview(n=node.n, aggregator=node.aggregator.model_dump(mode="json"), key=node.key,
+                                        early_stop=node.early_stop.model_dump(mode="json") if node.early_stop
+                                        else None)
+            if node.child is not None:
+                reviews.append(_review_llm(node, node.child, consensus))
+            else:
+                assert node.body is not None  # the plan's validator: exactly one of child, body
+                inner = consensus.model_copy(update={"node": node.id, "body_output": node.body.output})
+                reviews += [_review_llm(n, n, inner) for n in node.body.nodes if isinstance(n, LlmNode)]
+    return reviews
+
+
+def _review_llm(node: LlmNode | ConsensusNode, llm: LlmNode, consensus: ConsensusReview | None) -> LlmNodeReview:
     if llm.grammar is None:
         grammar = "none: free text, then the parser"
     elif llm.grammar.gbnf:
         grammar = "GBNF, given in the plan"
     else:
         grammar = "derived from the parser's JSON schema (llama.cpp's converter)"
-    consensus = None
-    if isinstance(node, ConsensusNode):
-        consensus = ConsensusReview(n=node.n, aggregator=node.aggregator.model_dump(mode="json"), key=node.key,
-                                    early_stop=node.early_stop.model_dump(mode="json") if node.early_stop else None)
     return LlmNodeReview(id=node.id, kind=node.kind, description=node.description or llm.description,
                          reads=node.reads, system=llm.system, user=llm.user, shots=llm.shots, grammar=grammar,
                          gbnf=llm.grammar.gbnf if llm.grammar else None, sampling=llm.sampling,
@@ -679,8 +702,10 @@ class _PlanLines:
             return cls({}, {})
         values: dict[str, dict[str, yaml.Node]] = {}
         keys: dict[str, dict[str, int]] = {}
-        nodes = _mapping_get(root, "nodes")
-        for item in nodes.value if isinstance(nodes, yaml.SequenceNode) else ():
+        items = list(_sequence(_mapping_get(root, "nodes")))
+        for item in items:  # a consensus node's sub-plan nodes are located like top-level ones
+            items += _sequence(_mapping_get(_mapping_get(item, "body"), "nodes"))
+        for item in items:
             if not isinstance(item, yaml.MappingNode):
                 continue
             fields = {k.value: v for k, v in item.value if isinstance(k, yaml.ScalarNode)}
@@ -702,6 +727,10 @@ class _PlanLines:
                 and 1 <= line <= len(source_text.splitlines()):
             return source.start_mark.line + 1 + line
         return self.key_line(node_id, "id")
+
+
+def _sequence(node: yaml.Node | None) -> list[yaml.Node]:
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
 
 
 def _mapping_get(node: yaml.Node | None, key: str) -> yaml.Node | None:
@@ -872,7 +901,9 @@ def _llm_section(node: LlmNodeReview) -> list[str]:
     if node.consensus is not None:
         c = node.consensus
         stop = f"; early stop {json.dumps(c.early_stop)}" if c.early_stop else "; no early stop"
-        out += [f"- consensus: {c.n} samples (seeds seed, seed+1, ...), aggregator "
+        within = f" of the sub-plan of consensus node `{c.node}` (each sample votes with `{c.body_output}`)" \
+            if c.node else ""
+        out += [f"- consensus: {c.n} samples{within} (seeds seed, seed+1, ...), aggregator "
                 f"{_code_span(json.dumps(c.aggregator))}" + (f" over field `{c.key}`" if c.key else "") + stop]
     out += [""]
     parser = {k: v for k, v in node.parser.items() if k != "kind"}

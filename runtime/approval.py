@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import __version__
 from .errors import ApprovalError, InputError
-from .plan import CodeNode, Plan, sha256_text
+from .plan import Plan, sha256_text
 
 if TYPE_CHECKING:  # pragma: no cover - `cryptography` loads lazily, see _crypto
     from types import ModuleType
@@ -110,11 +110,11 @@ def node_hashes(plan: Plan) -> dict[str, str]:
 
 
 def code_hashes(plan: Plan) -> dict[str, str]:
-    return {n.id: n.sha256 or sha256_text(n.source or "") for n in plan.nodes if isinstance(n, CodeNode) and n.source}
+    return {n.id: n.sha256 or sha256_text(n.source or "") for n in plan.code_nodes() if n.source}
 
 
 def unreviewed_nodes(plan: Plan) -> tuple[str, ...]:
-    return tuple(n.id for n in plan.nodes if isinstance(n, CodeNode) and n.source_from is not None)
+    return tuple(n.id for n in plan.code_nodes() if n.source_from is not None)
 
 
 def approval_path(plan_path: Path) -> Path:

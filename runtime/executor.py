@@ -21,7 +21,18 @@ from .aggregate import aggregate
 from .approval import OS_WALLS, Check, unreviewed_nodes
 from .errors import ApprovalError, InputError, ModelError, NodeFailed, PlanError, PolicyError, SgdeError
 from .parsers import parse_output
-from .plan import PLACEHOLDER, CodeNode, ConsensusNode, LlmNode, Plan, Sampling, sha256_text, split_ref, template_refs
+from .plan import (
+    PLACEHOLDER,
+    CodeNode,
+    ConsensusNode,
+    LlmNode,
+    Plan,
+    Sampling,
+    body_order,
+    sha256_text,
+    split_ref,
+    template_refs,
+)
 from .plan_io import topological_order
 from .policy import Policy, load_policy, tighten
 from .sandbox import SandboxBackend, make_backend
@@ -126,9 +137,9 @@ def resolve_node_policy(node: CodeNode, deployment: Policy, plan_dir: Path | Non
     return policy
 
 
-def node_grammar(node: LlmNode | ConsensusNode) -> str | None:
+def node_grammar(llm: LlmNode) -> str | None:
     """The GBNF an llm node decodes under; a JSON-schema grammar is derived by llama.cpp (ModelError without it)."""
-    llm = node.child if isinstance(node, ConsensusNode) else node
+    node = llm  # errors name the node (a consensus child has the consensus node's id)
     if llm.grammar is None:
         return None
     if llm.grammar.gbnf:
@@ -141,6 +152,17 @@ def node_grammar(node: LlmNode | ConsensusNode) -> str | None:
         return json_schema_grammar(llm.parser.json_schema)  # type: ignore[union-attr]
     except SgdeError as exc:
         raise PlanError(exc.message, node=node.id, field="grammar") from None
+
+
+def llm_nodes(plan: Plan) -> list[LlmNode]:
+    """Every llm node the student runs: top-level, consensus children and sub-plan nodes."""
+    found: list[LlmNode] = []
+    for node in plan.all_nodes():
+        if isinstance(node, LlmNode):
+            found.append(node)
+        elif isinstance(node, ConsensusNode) and node.child is not None:
+            found.append(node.child)
+    return found
 
 
 @dataclass(frozen=True)
@@ -156,8 +178,8 @@ def resolve_plan(plan: Plan, deployment: Policy, plan_dir: Path | None, *, gramm
     """The one check of a loaded plan against a deployment (loading already checked pydantic, the hashes, the DAG
     and named policies): every code node's policy tightens the deployment's, every grammar derives. ``grammars``
     False skips the derivation, which needs llama.cpp (`sgde validate` on a reviewer's machine)."""
-    policies = {n.id: resolve_node_policy(n, deployment, plan_dir) for n in plan.nodes if isinstance(n, CodeNode)}
-    derived = {n.id: node_grammar(n) for n in plan.nodes if not isinstance(n, CodeNode)} if grammars else {}
+    policies = {n.id: resolve_node_policy(n, deployment, plan_dir) for n in plan.code_nodes()}
+    derived = {n.id: node_grammar(n) for n in llm_nodes(plan)} if grammars else {}
     return ResolvedPlan(policies, derived, grammars)
 
 
@@ -283,26 +305,60 @@ class Executor:
 
     def _run_llm(self, node: LlmNode, sampling: Sampling, values: dict[str, Any], trace: list[TraceRecord],
                  run_index: int, sample: int | None) -> Any:
-        record = TraceRecord(run=run_index, node=node.id, kind="llm", sample=sample, seed=sampling.seed,
-                             inputs={r: values[r] for r in node.reads})
-        trace.append(record)
-        try:
-            user = render_template(node.user, values, node.id)
-            generation = self.student.generate(node.system, user, sampling, grammar=self._grammars[node.id],
-                                               shots=node.shots)
-            record.raw_text = generation.text
-            record.tokens_in, record.tokens_out = generation.tokens_in, generation.tokens_out
-            record.duration_s = generation.duration_s
-            record.output = parse_output(generation.text, node.parser)
-        except SgdeError as exc:
-            exc.node = exc.node or node.id
-            record.error = exc.to_dict()
-            raise
-        return record.output
+        result = self._run_llm_jobs(node, [_LlmJob(sampling, values, trace, sample)], run_index)[0]
+        if isinstance(result, SgdeError):
+            raise result
+        return result
 
-    def _run_code(self, node: CodeNode, values: dict[str, Any], trace: list[TraceRecord], run_index: int) -> Any:
+    def _run_llm_jobs(self, node: LlmNode, jobs: list["_LlmJob"], run_index: int) -> list[Any]:
+        """Run one llm node for several samples; the samples whose prompts are the same text decode as one batch
+        (the prompt is evaluated once). Returns each job's parsed output, or the SgdeError that ended it."""
+        results: list[Any] = [None] * len(jobs)
+        records: list[TraceRecord] = []
+        groups: dict[str, list[int]] = {}
+        for index, job in enumerate(jobs):
+            record = TraceRecord(run=run_index, node=node.id, kind="llm", sample=job.sample, seed=job.sampling.seed,
+                                 inputs={r: job.values[r] for r in node.reads})
+            job.trace.append(record)
+            records.append(record)
+            try:
+                groups.setdefault(render_template(node.user, job.values, node.id), []).append(index)
+            except SgdeError as exc:
+                results[index] = self._failed(exc, node.id, record)
+        for user, members in groups.items():
+            samplings = [jobs[i].sampling for i in members]
+            try:
+                if len(members) == 1:
+                    generations = [self.student.generate(node.system, user, samplings[0],
+                                                         grammar=self._grammars[node.id], shots=node.shots)]
+                else:
+                    generations = self.student.generate_many(node.system, user, samplings,
+                                                             grammar=self._grammars[node.id], shots=node.shots)
+            except SgdeError as exc:
+                for i in members:
+                    results[i] = self._failed(exc, node.id, records[i])
+                continue
+            for i, generation in zip(members, generations, strict=True):
+                record = records[i]
+                record.raw_text = generation.text
+                record.tokens_in, record.tokens_out = generation.tokens_in, generation.tokens_out
+                record.duration_s = generation.duration_s
+                try:
+                    results[i] = record.output = parse_output(generation.text, node.parser)
+                except SgdeError as exc:
+                    results[i] = self._failed(exc, node.id, record)
+        return results
+
+    @staticmethod
+    def _failed(exc: SgdeError, node_id: str, record: TraceRecord) -> SgdeError:
+        exc.node = exc.node or node_id
+        record.error = exc.to_dict()
+        return exc
+
+    def _run_code(self, node: CodeNode, values: dict[str, Any], trace: list[TraceRecord], run_index: int,
+                  sample: int | None = None) -> Any:
         inputs = {r: values[r] for r in node.reads if r != node.source_from}
-        record = TraceRecord(run=run_index, node=node.id, kind="code", inputs=inputs)
+        record = TraceRecord(run=run_index, node=node.id, kind="code", sample=sample, inputs=inputs)
         trace.append(record)
         policy = self.policies[node.id]
         if node.source is not None:
@@ -339,24 +395,35 @@ class Executor:
 
     def _run_consensus(self, node: ConsensusNode, values: dict[str, Any], trace: list[TraceRecord],
                        run_index: int) -> Any:
+        """Samples in waves, each wave decoded as one batch: all n at once, or with early stop only as many as
+        could still reach the agreement asked for (so no more samples run than one at a time would)."""
         record = TraceRecord(run=run_index, node=node.id, kind="consensus", inputs={r: values[r] for r in node.reads})
         trace.append(record)
         started = time.perf_counter()
         samples: list[Any] = []
         failures: list[dict[str, Any]] = []
         needed = math.ceil(node.early_stop.agreement * node.n) if node.early_stop else None
-        for i in range(node.n):
-            sampling = node.child.sampling.model_copy(update={"seed": node.child.sampling.seed + i})
-            try:
-                value = self._run_llm(node.child, sampling, values, trace, run_index, sample=i)
-                samples.append(lookup({"v": value}, "v." + node.key, node.id) if node.key else value)
-            except SgdeError as exc:  # a failed sample is a lost vote, not a failed node
-                failures.append(exc.to_dict())
-            # needed is set only with early_stop; the second test is for the type checker
-            if needed is not None and node.early_stop is not None and len(samples) >= node.early_stop.min_samples \
-                    and samples:
-                if aggregate(samples, node.aggregator).count >= needed:
-                    break
+        drawn = 0
+        while drawn < node.n:
+            if node.early_stop is None or needed is None:
+                size = node.n
+            else:
+                best = aggregate(samples, node.aggregator).count if samples else 0
+                size = max(1, node.early_stop.min_samples - len(samples), needed - best)
+            wave = range(drawn, min(node.n, drawn + size))
+            drawn = wave.stop
+            for result in self._sample_wave(node, wave, values, trace, run_index):
+                if isinstance(result, SgdeError):  # a failed sample is a lost vote, not a failed node
+                    failures.append(result.to_dict())
+                    continue
+                try:
+                    samples.append(lookup({"v": result}, "v." + node.key, node.id) if node.key else result)
+                except SgdeError as exc:
+                    failures.append(exc.to_dict())
+            if node.early_stop is not None and needed is not None and samples \
+                    and len(samples) >= node.early_stop.min_samples \
+                    and aggregate(samples, node.aggregator).count >= needed:
+                break
         record.duration_s = time.perf_counter() - started
         record.samples_used = len(samples) + len(failures)
         if not samples:
@@ -372,3 +439,56 @@ class Executor:
         record.output = vote.value
         record.agreement = vote.count / record.samples_used
         return vote.value
+
+    def _sample_wave(self, node: ConsensusNode, wave: range, values: dict[str, Any], trace: list[TraceRecord],
+                     run_index: int) -> list[Any]:
+        """One value (or the SgdeError that lost it) per sample of the wave. Every sample runs with its own seed
+        offset; a sub-plan runs node by node across the wave, so samples with the same prompt share a batch.
+        Each sample's records go into the trace together, in sample order."""
+        sub_traces: list[list[TraceRecord]] = [[] for _ in wave]
+        if node.child is not None:
+            child = node.child
+            jobs = [_LlmJob(_seeded(child.sampling, i), values, sub_traces[k], i) for k, i in enumerate(wave)]
+            results = self._run_llm_jobs(child, jobs, run_index)
+        else:
+            assert node.body is not None  # the plan's validator: exactly one of child, body
+            scopes = [{r: values[r] for r in node.reads} for _ in wave]
+            results = [None] * len(wave)
+            for inner in body_order(node.body):
+                alive = [k for k in range(len(wave)) if not isinstance(results[k], SgdeError)]
+                if isinstance(inner, LlmNode):
+                    jobs = [_LlmJob(_seeded(inner.sampling, wave[k]), scopes[k], sub_traces[k], wave[k])
+                            for k in alive]
+                    for k, value in zip(alive, self._run_llm_jobs(inner, jobs, run_index), strict=True):
+                        results[k] = value if isinstance(value, SgdeError) else None
+                        scopes[k][inner.id] = value
+                    continue
+                for k in alive:
+                    try:
+                        scopes[k][inner.id] = self._run_code(inner, scopes[k], sub_traces[k], run_index,
+                                                             sample=wave[k])
+                    except SgdeError as exc:
+                        results[k] = exc
+            for k in range(len(wave)):
+                if not isinstance(results[k], SgdeError):
+                    try:
+                        results[k] = lookup(scopes[k], node.body.output, node.id)
+                    except SgdeError as exc:
+                        results[k] = exc
+        for sub_trace in sub_traces:
+            trace.extend(sub_trace)
+        return results
+
+
+@dataclass
+class _LlmJob:
+    """One sample of an llm node: its sampling (seed), the values its template reads, where its record goes."""
+
+    sampling: Sampling
+    values: dict[str, Any]
+    trace: list[TraceRecord]
+    sample: int | None
+
+
+def _seeded(sampling: Sampling, offset: int) -> Sampling:
+    return sampling.model_copy(update={"seed": sampling.seed + offset})

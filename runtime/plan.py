@@ -308,10 +308,31 @@ class EarlyStop(_Model):
     min_samples: int = Field(1, ge=1)
 
 
+BodyNode = Annotated[Union[LlmNode, CodeNode], Field(discriminator="kind")]
+
+
+class SubPlan(_Model):
+    """A small DAG a consensus node samples as one unit: e.g. an llm writes a program, code runs it.
+
+    Its node ids are unique across the whole plan (so traces, reviews and approvals name them plainly);
+    only nodes of the same sub-plan read them."""
+    nodes: tuple[BodyNode, ...] = Field(min_length=1, max_length=16)
+    output: str = Field(description="the sub-plan node (or node.key) whose value is one sample")
+
+    @field_validator("output")
+    @classmethod
+    def _ref(cls, value: str) -> str:
+        split_ref(value)
+        return value
+
+
 class ConsensusNode(_NodeBase):
-    """Samples the llm ``child`` n times with seeds seed, seed+1, ... and aggregates the parsed values."""
+    """Samples ``child`` (an llm node) or ``body`` (a sub-plan) n times and aggregates the sampled values.
+
+    Sample i runs every llm node with seed sampling.seed + i; a sample that fails is a lost vote."""
     kind: Literal["consensus"]
-    child: LlmNode
+    child: LlmNode | None = Field(None, description="the llm node to sample (its id is the consensus node's)")
+    body: SubPlan | None = Field(None, description="the sub-plan to sample; its output is the sample")
     n: int = Field(ge=1, le=64)
     aggregator: Aggregator
     key: str | None = Field(None, description="aggregate this field of an object output")
@@ -319,13 +340,65 @@ class ConsensusNode(_NodeBase):
 
     @model_validator(mode="after")
     def _child(self) -> "ConsensusNode":
-        if self.child.id != self.id:
-            raise ValueError(f"child.id: must equal the consensus node's id {self.id!r}")
-        if set(self.child.reads) != set(self.reads):
-            raise ValueError("reads: must equal child.reads")
+        if (self.child is None) == (self.body is None):
+            raise ValueError("child: give exactly one of child (an llm node) or body (a sub-plan)")
+        if self.child is not None:
+            if self.child.id != self.id:
+                raise ValueError(f"child.id: must equal the consensus node's id {self.id!r}")
+            if set(self.child.reads) != set(self.reads):
+                raise ValueError("reads: must equal child.reads")
+        if self.body is not None:
+            self._check_body(self.body)
         if self.early_stop and self.early_stop.min_samples > self.n:
             raise ValueError("early_stop.min_samples: larger than n")
         return self
+
+    def _check_body(self, body: SubPlan) -> None:
+        ids = [n.id for n in body.nodes]
+        for node_id in ids:
+            if ids.count(node_id) > 1:
+                raise ValueError(f"body.nodes: duplicate node id {node_id!r}")
+            if node_id == self.id or node_id in self.reads:
+                raise ValueError(f"body.nodes: node id {node_id!r} shadows the consensus node or one of its reads")
+        outside = set()
+        for node in body.nodes:
+            for ref in node.reads:
+                if ref == node.id:
+                    raise ValueError(f"body.nodes: {node.id!r} reads itself")
+                if ref not in ids:
+                    outside.add(ref)
+        if outside != set(self.reads):
+            raise ValueError(f"reads: must equal what the body reads from outside it ({sorted(outside)})")
+        if split_ref(body.output)[0] not in ids:
+            raise ValueError(f"body.output: {body.output!r} is not a node of the body")
+        body_order(body)  # a cycle is a ValueError naming it
+
+    @property
+    def llm_nodes(self) -> tuple[LlmNode, ...]:
+        """The llm nodes sampled: the child, or the body's llm nodes."""
+        if self.child is not None:
+            return (self.child,)
+        assert self.body is not None  # the validator: exactly one of child, body
+        return tuple(n for n in self.body.nodes if isinstance(n, LlmNode))
+
+
+def body_order(body: SubPlan) -> list[LlmNode | CodeNode]:
+    """The body's nodes in dependency order (ties by file order); ValueError on a cycle."""
+    from graphlib import CycleError, TopologicalSorter
+
+    ids = [n.id for n in body.nodes]
+    sorter = TopologicalSorter({n.id: [r for r in n.reads if r in ids] for n in body.nodes})
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        raise ValueError(f"body.nodes: the nodes form a cycle: {' -> '.join(exc.args[1])}") from None
+    by_id = {n.id: n for n in body.nodes}
+    order: list[LlmNode | CodeNode] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=ids.index)
+        order.extend(by_id[i] for i in ready)
+        sorter.done(*ready)
+    return order
 
 
 Node = Annotated[Union[LlmNode, CodeNode, ConsensusNode], Field(discriminator="kind")]
@@ -363,14 +436,29 @@ class Plan(_Model):
         return value
 
     def node(self, node_id: str) -> LlmNode | CodeNode | ConsensusNode:
-        for node in self.nodes:
+        """The node of this id, top-level or inside a consensus node's sub-plan (ids are unique plan-wide)."""
+        for node in self.all_nodes():
             if node.id == node_id:
                 return node
         raise KeyError(node_id)
 
+    def all_nodes(self) -> list[LlmNode | CodeNode | ConsensusNode]:
+        """Every node, each consensus node followed by its body's nodes (node ids are unique plan-wide)."""
+        found: list[LlmNode | CodeNode | ConsensusNode] = []
+        for node in self.nodes:
+            found.append(node)
+            if isinstance(node, ConsensusNode) and node.body is not None:
+                found.extend(node.body.nodes)
+        return found
+
+    def code_nodes(self) -> list[CodeNode]:
+        """Every code node, top-level or inside a consensus node's body."""
+        return [n for n in self.all_nodes() if isinstance(n, CodeNode)]
+
     @property
     def needs_student(self) -> bool:
-        return any(not isinstance(node, CodeNode) for node in self.nodes)
+        return any(isinstance(node, LlmNode) for node in self.all_nodes()) or \
+            any(isinstance(node, ConsensusNode) and node.child is not None for node in self.nodes)
 
     def content_hash(self) -> str:
         """SHA-256 of the plan's canonical JSON: what a reviewer signs off on.

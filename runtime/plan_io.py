@@ -17,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import PlanError, PolicyError
-from .plan import CodeNode, Plan, split_ref
+from .plan import Plan, split_ref
 from .policy import builtin_policy_names, load_policy
 
 _HASH_KEY = "content_hash"
@@ -47,21 +47,24 @@ def topological_order(plan: Plan) -> list[str]:
 def check_plan(plan: Plan, *, base_dir: Path | None = None) -> Plan:
     """Cross-node rules pydantic cannot see; returns the plan unchanged."""
     seen: set[str] = set()
-    for node in plan.nodes:
+    for node in plan.all_nodes():  # ids are unique plan-wide, sub-plan nodes included
         if node.id in seen:
             raise PlanError(f"duplicate node id {node.id!r}", node=node.id, field="id")
         if node.id in plan.inputs:
             raise PlanError(f"node id {node.id!r} shadows a plan input of the same name", node=node.id, field="id")
         seen.add(node.id)
-    known = set(plan.inputs) | seen
+    known = set(plan.inputs) | {n.id for n in plan.nodes}  # a sub-plan's nodes are read only inside it
     for node in plan.nodes:
         for ref in node.reads:
             if ref not in known:
-                raise PlanError(f"reads {ref!r}, which is neither a plan input nor a node", node=node.id, field="reads")
+                inner = " (a node inside a consensus body, which only that body can read)" if ref in seen else ""
+                raise PlanError(f"reads {ref!r}, which is neither a plan input nor a node{inner}", node=node.id,
+                                field="reads")
             if ref == node.id:
                 raise PlanError("a node cannot read itself", node=node.id, field="reads")
-        if isinstance(node, CodeNode) and node.policy is not None:
-            _check_policy_name(node.policy, node.id, base_dir)
+    for code in plan.code_nodes():
+        if code.policy is not None:
+            _check_policy_name(code.policy, code.id, base_dir)
     out_node, _ = split_ref(plan.output.source)
     if out_node not in known:
         raise PlanError(f"output reads {out_node!r}, which is neither a plan input nor a node", field="output.from")
@@ -182,6 +185,8 @@ def _id_and_kind_first(node: dict[str, Any]) -> dict[str, Any]:
     """A reviewer reads a node's id and kind first."""
     if isinstance(node.get("child"), dict):
         node = {**node, "child": _id_and_kind_first(node["child"])}
+    if isinstance(node.get("body"), dict):
+        node = {**node, "body": {**node["body"], "nodes": [_id_and_kind_first(n) for n in node["body"]["nodes"]]}}
     return {"id": node["id"], "kind": node["kind"], **node}
 
 

@@ -19,7 +19,7 @@ def _yaml_blocks() -> list[str]:
 
 def test_readme_plan_example_is_a_valid_plan():
     plan = parse_plan(yaml.safe_load(_yaml_blocks()[0]))
-    assert [n.kind for n in plan.nodes] == ["llm", "code", "consensus"]
+    assert [n.kind for n in plan.nodes] == ["llm", "code", "consensus", "consensus"]
 
 
 def test_readme_policy_example_is_the_shipped_default():
