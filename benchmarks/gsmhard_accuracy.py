@@ -2,6 +2,11 @@
 
     python benchmarks/gsmhard_accuracy.py [--n 50] [--model NAME|GGUF] [--plans a.yaml b.yaml]
                                           [--data ../shared/data/gsmhard-dev.jsonl] [--out results.jsonl]
+                                          [--exclude train.jsonl ...]
+
+`--exclude` drops the problems whose ids a compile trained on, so the first N
+are problems that compile never saw (the GSM-Hard-at-large measurement:
+tests/fixtures/frontier/gsmhard-large/).
 
 Scored as PAL scores it: |pred - target| < 1e-3. Compares examples/gsmhard/pal.yaml
 against the one-shot PAL baseline (examples/gsmhard/pal_1shot.yaml), one student
@@ -30,9 +35,12 @@ def main() -> None:
     parser.add_argument("--plans", nargs="+", type=Path, default=DEFAULT_PLANS)
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared/data/gsmhard-dev.jsonl")
     parser.add_argument("--out", type=Path, default=None, help="per-item results (JSONL)")
+    parser.add_argument("--exclude", type=Path, nargs="*", default=[],
+                        help="example files (JSONL with ids) whose problems are left out")
     args = parser.parse_args()
 
-    rows = [json.loads(line) for line in args.data.read_text().splitlines()[: args.n]]
+    seen = {json.loads(line)["id"] for path in args.exclude for line in path.read_text().splitlines() if line.strip()}
+    rows = [row for row in map(json.loads, args.data.read_text().splitlines()) if row["id"] not in seen][: args.n]
     student = LlamaStudent(args.model)
     out = open(args.out, "w") if args.out else None
     summary = []
@@ -56,7 +64,8 @@ def main() -> None:
                     out.flush()
         summary.append((plan.name, correct, failed, seconds / len(rows), tokens / len(rows)))
     student.close()
-    print(f"model: {student.model_name}   problems: first {len(rows)} of {args.data.name}")
+    print(f"model: {student.model_name}   problems: first {len(rows)} of {args.data.name}"
+          + (f" not in {', '.join(p.name for p in args.exclude)} ({len(seen)} left out)" if seen else ""))
     print(f"{'plan':22} {'correct':>9} {'accuracy':>9} {'node errors':>12} {'s/problem':>10} {'tokens out':>11}")
     for name, correct, failed, per_item, toks in summary:
         print(f"{name:22} {correct:>5}/{len(rows):<3} {correct / len(rows):9.1%} {failed:12} {per_item:10.1f} "

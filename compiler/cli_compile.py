@@ -17,8 +17,12 @@ if TYPE_CHECKING:
 
 def compile_command(
         task_path: Path = typer.Argument(..., metavar="TASK.yaml", help="the task: inputs, output, optional seed plan"),
-        examples: Path = typer.Option(..., "--examples", help="JSONL of {id, input, answer}; the first m are used"),
+        examples: Path = typer.Option(..., "--examples", help="JSONL of {id, input, answer}; the first m are used "
+                                      "(and the K after them with --holdout)"),
         m: int = typer.Option(3, "--m", min=1, max=50, help="training examples the teacher sees"),
+        holdout: int = typer.Option(0, "--holdout", min=0, max=500, metavar="K",
+                                    help="the K examples after the first m: never shown to the teacher; a "
+                                    "candidate that scores worse on them than the current plan is rejected"),
         teacher_spec: Optional[str] = typer.Option(None, "--teacher", envvar="SGDE_TEACHER",
                                                    help="anthropic:MODEL | local:GGUF | command:CMD | replay:FILE"),
         out: Path = typer.Option(..., "--out", help="where to write the compiled plan (YAML)"),
@@ -44,7 +48,7 @@ def compile_command(
 
     from .loop import CompileOptions, CompileOutcome, last_checkpoint, run_compile
     from .report import render_report
-    from .task import load_examples, load_task, seed_plan
+    from .task import load_split, load_task, seed_plan
     from .teachers import make_teacher
 
     def say(text: str) -> None:
@@ -61,7 +65,7 @@ def compile_command(
     try:
         task = load_task(task_path)
         plan = seed_plan(task, task_path)
-        train = load_examples(examples, task, m)
+        train, held_out = load_split(examples, task, m, holdout)
         policy = load_policy(policy_name)
         teacher = make_teacher(teacher_spec)
         threads = _recorded_threads(teacher, run_dir if resume else None)
@@ -75,7 +79,8 @@ def compile_command(
         result = run_compile(task=task, seed=plan, examples=train, teacher=teacher, student=student, policy=policy,
                              sandboxes=sandboxes, run_dir=run_dir, resume=resume,
                              options=CompileOptions(samples=samples, seed=seed, max_teacher_calls=max_teacher_calls,
-                                                    max_usd=max_usd, patience=patience), say=say)
+                                                    max_usd=max_usd, patience=patience), say=say,
+                             holdout=held_out)
         out.parent.mkdir(parents=True, exist_ok=True)
         save_plan(result.plan, out)
         report_path = report or out.with_name(out.stem + ".report.md")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .history import CandidateEvent, CritiqueEvent, ReplyRejectedEvent
+from .history import CandidateEvent, CritiqueEvent, ReplyRejectedEvent, ScoreSummary
 from .loop import CompileResult
 
 
@@ -14,24 +14,33 @@ def render_report(result: CompileResult) -> str:
     state = result.state
     plan = result.plan
     usage = state.usage
+    held = state.holdout  # None without --holdout: the report is then what it always was
     lines = [f"# Compile report: {plan.name}", "",
              f"- stop: {state.stop}",
-             f"- final score on the training examples: {state.score}",
-             f"- teacher: `{plan.provenance.teacher}`; calls: {state.teacher_calls}; tokens in/out: "
-             f"{usage.input_tokens}/{usage.output_tokens} (cache read {usage.cache_read_tokens}, cache write "
-             f"{usage.cache_write_tokens}); USD: {usage.usd:.4f}; teacher seconds: {usage.seconds:.1f}",
-             f"- student: `{plan.provenance.student_model}` (sha256 {plan.provenance.student_sha256})"
-             + _build(plan.provenance.student_build),
-             f"- plan content hash: `{plan.content_hash()}`", "",
-             "## Score per iteration", "", "| iteration | correct | total | student tokens | change |",
-             "|---:|---:|---:|---:|---|"]
+             f"- final score on the training examples: {state.score}"]
+    if held is not None:
+        lines.append(f"- final score on the {result.holdout} held-out examples (never shown to the teacher): {held}")
+    lines += [f"- teacher: `{plan.provenance.teacher}`; calls: {state.teacher_calls}; tokens in/out: "
+              f"{usage.input_tokens}/{usage.output_tokens} (cache read {usage.cache_read_tokens}, cache write "
+              f"{usage.cache_write_tokens}); USD: {usage.usd:.4f}; teacher seconds: {usage.seconds:.1f}",
+              f"- student: `{plan.provenance.student_model}` (sha256 {plan.provenance.student_sha256})"
+              + _build(plan.provenance.student_build),
+              f"- plan content hash: `{plan.content_hash()}`", "", "## Score per iteration", ""]
+    if held is None:
+        lines += ["| iteration | correct | total | student tokens | change |", "|---:|---:|---:|---:|---|"]
+    else:
+        lines += ["| iteration | correct | total | held-out correct | held-out total | student tokens | change |",
+                  "|---:|---:|---:|---:|---:|---:|---|"]
     for row in state.scores:
-        lines.append(f"| {row.iteration} | {row.correct} | {row.total} | {row.tokens} | {_cell(row.change)} |")
+        heldout = "" if held is None else f"{_held(row.holdout, 'correct')} | {_held(row.holdout, 'total')} | "
+        lines.append(f"| {row.iteration} | {row.correct} | {row.total} | {heldout}{row.tokens} | {_cell(row.change)} |")
     lines += ["", "## Candidates", "", "| iteration | candidate | edits | verdict | reason / score |",
               "|---:|---:|---|---|---|"]
     for event in state.history:
         if isinstance(event, CandidateEvent):
             detail = event.reason or (event.score.to_json() if event.score is not None else None)
+            if event.reason is None and event.holdout is not None:
+                detail = f"{detail}; held-out {event.holdout.correct}/{event.holdout.total}"
             lines.append(f"| {event.iteration} | {event.candidate} | {_cell(', '.join(event.edits))} "
                          f"| {event.event} | {_cell(detail)[:400]} |")
         elif isinstance(event, ReplyRejectedEvent):
@@ -52,6 +61,10 @@ def render_report(result: CompileResult) -> str:
                          f"{_count(verdict.examples, 'example')} and {_count(verdict.draws, 'hypothesis draw')} "
                          f"passed; {notes}")
     return "\n".join(lines) + "\n"
+
+
+def _held(summary: ScoreSummary | None, name: str) -> str:
+    return "-" if summary is None else str(getattr(summary, name))
 
 
 def _count(n: int, noun: str) -> str:

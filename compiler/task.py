@@ -80,6 +80,27 @@ def seed_plan(task: Task, task_path: str | Path) -> Plan:
 def load_examples(path: str | Path, task: Task, m: int | None = None) -> list[Example]:
     """The first m examples of a JSONL file ({id, input, answer}); errors name the line and field."""
     path = Path(path)
+    examples = _read_examples(path, task, m)
+    if not examples or (m is not None and len(examples) < m):
+        raise CompileError(f"{path} has {len(examples)} examples, {m} asked for", field="examples")
+    return examples
+
+
+def load_split(path: str | Path, task: Task, m: int, holdout: int) -> tuple[list[Example], list[Example]]:
+    """The first m examples of a JSONL file for training, and the `holdout` after them, which the teacher never
+    sees (`--holdout K`)."""
+    if holdout == 0:
+        return load_examples(path, task, m), []
+    path = Path(path)
+    examples = _read_examples(path, task, m + holdout)
+    if len(examples) < m + holdout:
+        raise CompileError(f"--holdout {holdout}: {path} has {len(examples)} examples, but --m {m} training plus "
+                           f"{holdout} held-out examples need {m + holdout}", field="holdout")
+    return examples[:m], examples[m:]
+
+
+def _read_examples(path: Path, task: Task, limit: int | None) -> list[Example]:
+    """Up to `limit` examples (all without one); fewer when the file ends first."""
     examples: list[Example] = []
     try:
         rows = list(read_json_objects(path, field="examples"))
@@ -98,10 +119,8 @@ def load_examples(path: str | Path, task: Task, m: int | None = None) -> list[Ex
         if missing:
             raise CompileError(f"{path} line {number}: input lacks {missing}", field="examples")
         examples.append(example)
-        if m is not None and len(examples) == m:
+        if limit is not None and len(examples) == limit:
             break
-    if not examples or (m is not None and len(examples) < m):
-        raise CompileError(f"{path} has {len(examples)} examples, {m} asked for", field="examples")
     return examples
 
 
