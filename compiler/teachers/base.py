@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import TeacherReplyInvalid
 
-RequestKind = Literal["derive_family", "critique"]
+#: "complete": a free-text chat completion ({"text": ...}), asked by benchmarks/dspy_adapters.py on behalf of DSPy
+RequestKind = Literal["derive_family", "critique", "complete"]
 
 
 class TeacherRequest(BaseModel):
