@@ -13,10 +13,13 @@ families sampler: the same draw for every method) and scores, on one shared llam
 - ``sgde-m1``, ``sgde-m3``, ``sgde-m5`` (or ``sgde``): the plans compiled at m = 1, 3, 5 with a frontier teacher
   (plan-mM.yaml); their teacher cost is read from the recorded transcript-mM.jsonl
 
-Columns: accuracy (|pred - answer| < 1e-3), seconds and student tokens per item, teacher calls and teacher
-characters (request + reply as compact JSON, the same count for DSPy's transcripts and sgde's). Writes
+Columns: student, accuracy (|pred - answer| < 1e-3), seconds and student tokens per item, teacher calls and
+teacher characters (request + reply as compact JSON, the same count for DSPy's transcripts and sgde's). Writes
 OUT/compare.md (the table), OUT/compare.json (one object per row) and OUT/compare.png (accuracy against m;
-methods without an m are horizontal lines).
+methods without an m are horizontal lines). Rows pooled over families ("all") only for methods run on every one.
+
+``--render A/compare.json B/compare.json ...`` runs nothing: it merges the rows of separate runs (other methods,
+families or students, e.g. ``--model qwen2.5-coder-0.5b --methods sgde``) into one table and plot in OUT.
 
 DSPy's teacher: by default the recorded transcripts DSPYDIR/<family>-<optimizer>-<program>-m<m>.jsonl are
 replayed, with no teacher at all (and an error naming each missing one). ``--teacher SPEC`` records them
@@ -27,6 +30,7 @@ replayed, with no teacher at all (and an error naming each missing one). ``--tea
     python benchmarks/compare.py [--families ID ...] [--variants 50] [--methods NAME ...] [--dspy-m 3 ...]
                                  [--teacher SPEC] [--dspy-fresh] [--model NAME|GGUF] [--out-dir DIR] [--dspy-dir DIR]
                                  [--mipro-candidates 4] [--mipro-trials 8] [--gepa-evals 10]
+    python benchmarks/compare.py --render RUN/compare.json ... [--out-dir DIR]
 
 Needs the bench extra for the DSPy methods and the plot (pip install -e ".[bench]"); the plan methods run
 without it. Replays of DSPy transcripts are exact only with the recording's student build and thread count
@@ -210,27 +214,42 @@ def run_dspy(method: str, m: int, family_dir: Path, variants: list[Variant], arg
 
 
 def pooled(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (method, m) over every family: accuracy over all items, costs per family summed."""
-    groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
+    """One row per (student, method, m) run on every family: accuracy over all items, costs per family summed.
+    A method run on only some families gets no pooled row (its items would not be the others')."""
+    families = {row["family"] for row in rows}
+    groups: dict[tuple[str, str, Any], list[dict[str, Any]]] = {}
     for row in rows:
-        groups.setdefault((row["method"], row["m"]), []).append(row)
+        groups.setdefault((row["student"], row["method"], row["m"]), []).append(row)
     out = []
-    for (method, m), group in groups.items():
+    for (student, method, m), group in groups.items():
+        if {row["family"] for row in group} != families:
+            continue
         items = [item for row in group for item in row["items"]]
         row = row_of("all", method, m, items, teacher_calls=sum(r["teacher_calls"] for r in group),
-                     teacher_chars=sum(r["teacher_chars"] for r in group))
+                     teacher_chars=sum(r["teacher_chars"] for r in group), student=student)
         out.append(row)
     return out
 
 
+def short_student(name: str) -> str:
+    """qwen2.5-coder-0.5b-instruct-q4_k_m.gguf -> qwen2.5-coder-0.5b"""
+    return name.removesuffix(".gguf").split("-instruct")[0].split(".Q")[0]
+
+
+def method_label(row: dict[str, Any], main_student: str) -> str:
+    """The method, with its student when that is not the table's main (first) student."""
+    return row["method"] if row["student"] == main_student else f"{row['method']} @ {short_student(row['student'])}"
+
+
 def markdown(rows: list[dict[str, Any]], header: str) -> str:
     lines = [header, "",
-             "| family | method | m | n | accuracy | s/item | student tok in/item | student tok out/item "
+             "| family | student | method | m | n | accuracy | s/item | student tok in/item | student tok out/item "
              "| teacher calls | teacher chars | errors |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         errors = ", ".join(f"{k} {v}" for k, v in sorted(r["errors"].items())) or ""
-        lines.append(f"| {r['family']} | {r['method']} | {r['m'] if r['m'] is not None else ''} | {r['n']} "
+        lines.append(f"| {r['family']} | {short_student(r['student'])} | {r['method']} "
+                     f"| {r['m'] if r['m'] is not None else ''} | {r['n']} "
                      f"| {r['accuracy']:.1%} ({r['correct']}/{r['n']}) | {r['seconds_per_item']:.1f} "
                      f"| {r['tokens_in_per_item']:.0f} | {r['tokens_out_per_item']:.0f} | {r['teacher_calls']} "
                      f"| {r['teacher_chars']:,} | {errors} |")
@@ -257,14 +276,18 @@ def plot(rows: list[dict[str, Any]], path: Path) -> bool:
         ax.set_visible(False)
     ms = sorted({r["m"] for r in rows if r["m"] is not None}) or [1, 3, 5]
     colours = plt.get_cmap("tab10")
-    methods = [m for m in ALL_METHODS if m in {r["method"] for r in rows}]
-    styles = {method: colours(i % 10) for i, method in enumerate(
-        sorted({("sgde" if m.startswith("sgde") else m) for m in methods}, key=lambda x: x))}
+    main_student = rows[0]["student"]
+
+    def line_of(row: dict[str, Any]) -> str:  # the sgde-mM rows of one student make one line
+        name = method_label(row, main_student)
+        return "sgde" + name.removeprefix(row["method"]) if row["method"].startswith("sgde-") else name
+    lines = list(dict.fromkeys(line_of(r) for r in sorted(rows, key=lambda r: (
+        r["student"] != main_student, ALL_METHODS.index(r["method"])))))
+    styles = {line: colours(i % 10) for i, line in enumerate(lines)}
     for ax, panel in zip(axes, panels, strict=False):
         mine = [r for r in rows if r["family"] == panel]
-        for method in dict.fromkeys("sgde" if m.startswith("sgde") else m for m in methods):
-            points = sorted((r["m"], r["accuracy"]) for r in mine
-                            if (r["method"].startswith("sgde") if method == "sgde" else r["method"] == method))
+        for method in lines:
+            points = sorted((r["m"], r["accuracy"]) for r in mine if line_of(r) == method)
             if not points:
                 continue
             if points[0][0] is None:
@@ -315,7 +338,12 @@ def main() -> None:
     parser.add_argument("--mipro-trials", type=int, default=8)
     parser.add_argument("--mipro-demos", type=int, default=4)
     parser.add_argument("--gepa-evals", type=int, default=10, help="GEPA's max_metric_calls per training example")
+    parser.add_argument("--render", nargs="+", type=Path, metavar="JSON",
+                        help="run nothing: merge the rows of these compare.json files into OUT's table and plot")
     args = parser.parse_args()
+    if args.render:
+        render(args.render, args.out_dir)
+        return
     args.dspy_dir = args.dspy_dir or args.out_dir / "dspy"
     if args.variants < 1 or any(m < 1 for m in args.dspy_m):
         raise SystemExit("error: --variants and --dspy-m must be >= 1")
@@ -375,8 +403,7 @@ def main() -> None:
                             log(f"warning: {path.name} was recorded with {threads} student threads, this student "
                                 f"has {student.n_threads}: set SGDE_N_THREADS={threads} for an exact replay")
     rows: list[dict[str, Any]] = []
-    json_path, md_path, png_path = (args.out_dir / "compare.json", args.out_dir / "compare.md",
-                                    args.out_dir / "compare.png")
+    json_path = args.out_dir / "compare.json"
     started = time.perf_counter()
     try:
         for family_dir in family_dirs:
@@ -390,6 +417,8 @@ def main() -> None:
                 else:
                     row = run_plan(method, family_dir, variants, student, sandboxes)
                     new = [row] if row is not None else []
+                for row in new:
+                    row["student"], row["threads"] = student.model_name, state["build"]["n_threads"]
                 rows.extend(new)
                 json_path.write_text(json.dumps(rows, indent=1, default=str) + "\n")  # partial results survive
     finally:
@@ -399,19 +428,58 @@ def main() -> None:
             backend.close()
         student.close()
 
-    summary = rows + (pooled(rows) if len(family_dirs) > 1 else [])
-    header = (f"# sgde vs DSPy vs PAL on GSM-Hard families\n\nstudent: {student.model_name} "
+    header = (f"{TITLE}\n\nstudent: {student.model_name} "
               f"({state['build']['n_threads']} threads); {args.variants} unseen variants per family (seed 2); "
               f"families: {', '.join(p.name for p in family_dirs)}; total {time.perf_counter() - started:.0f} s.")
     if dspy_methods:
         header += "\n\nDSPy budgets: " + "; ".join(f"m={m}: {args.budgets.describe(m)}" for m in args.dspy_m)
         header += f"\n\nDSPy teacher: {args.teacher or 'replayed from ' + str(args.dspy_dir)}"
+    write_outputs(rows, header, args.out_dir)
+
+
+TITLE = "# sgde vs DSPy vs PAL on GSM-Hard families"
+
+
+def write_outputs(rows: list[dict[str, Any]], header: str, out_dir: Path) -> None:
+    """OUT/compare.md, compare.json (the family rows, then rows pooled over families) and compare.png."""
+    families = {r["family"] for r in rows}
+    summary = rows + (pooled(rows) if len(families) > 1 else [])
     table = markdown(summary, header)
     print(table)
+    md_path, json_path, png_path = out_dir / "compare.md", out_dir / "compare.json", out_dir / "compare.png"
     md_path.write_text(table)
     json_path.write_text(json.dumps(summary, indent=1, default=str) + "\n")
     written = [md_path, json_path] + ([png_path] if plot(summary, png_path) else [])
     log("wrote " + ", ".join(str(p) for p in written))
+
+
+def render(sources: list[Path], out_dir: Path) -> None:
+    """One table and plot from the family rows of earlier runs' compare.json files (runs of different methods,
+    families or students, made apart so each could have the machine to itself). A row that names no student
+    takes the one its run's compare.md names; a (family, student, method, m) given twice keeps the later file's."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    headers = []
+    for source in sources:
+        try:
+            rows = json.loads(source.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SystemExit(f"error: cannot read rows from {source}: {exc}") from None
+        md = source.with_name("compare.md")
+        notes = md.read_text().split("\n\n| family")[0].split("\n\n")[1:] if md.exists() else []
+        headers.append(f"From `{source.as_posix()}`:" + "".join(f"\n> {n}" for n in notes if n.strip()))
+        named = next((n.split()[1] for n in notes if n.startswith("student: ")), None)
+        for row in rows:
+            if row["family"] == "all":
+                continue  # pooled again below, over everything merged
+            if "student" not in row:
+                if named is None:
+                    raise SystemExit(f"error: {source}: rows name no student and {md} does not either")
+                row["student"] = named
+            merged[(row["family"], row["student"], row["method"], row["m"])] = row
+    if not merged:
+        raise SystemExit("error: no family rows in " + ", ".join(map(str, sources)))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_outputs(list(merged.values()), TITLE + "\n\n" + "\n\n".join(headers), out_dir)
 
 
 if __name__ == "__main__":
