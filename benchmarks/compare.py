@@ -479,7 +479,10 @@ def render(sources: list[Path], out_dir: Path) -> None:
     if not merged:
         raise SystemExit("error: no family rows in " + ", ".join(map(str, sources)))
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_outputs(list(merged.values()), TITLE + "\n\n" + "\n\n".join(headers), out_dir)
+    students = list(dict.fromkeys(row["student"] for row in merged.values()))  # the first file's is the main one
+    rows = sorted(merged.values(), key=lambda r: (r["family"], students.index(r["student"]),
+                                                  ALL_METHODS.index(r["method"]), r["m"] or 0))
+    write_outputs(rows, TITLE + "\n\n" + "\n\n".join(headers), out_dir)
 
 
 if __name__ == "__main__":
