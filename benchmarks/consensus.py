@@ -47,13 +47,14 @@ def main() -> None:
     student = LlamaStudent(args.model)
     # warm up to a node's steady state: the batch context at its final size, the prompt in both caches
     student.generate_many(node.system, user, samplings, shots=node.shots)
-    student.generate(node.system, user, samplings[0].model_copy(update={"max_tokens": 1}), shots=node.shots)
+    prompt_tokens = student.generate(node.system, user, samplings[0].model_copy(update={"max_tokens": 1}),
+                                     shots=node.shots).tokens_in
 
-    ways = {"one sample (generate)": lambda: [student.generate(node.system, user, samplings[0], shots=node.shots)],
-            f"n={args.n} sequential generate": lambda: [student.generate(node.system, user, s, shots=node.shots)
-                                                         for s in samplings],
-            f"n={args.n} generate_many (batch)": lambda: student.generate_many(node.system, user, samplings,
-                                                                             shots=node.shots)}
+    single, sequential, batched = ("one sample (generate)", f"n={args.n} sequential generate",
+                                   f"n={args.n} generate_many (batch)")
+    ways = {single: lambda: [student.generate(node.system, user, samplings[0], shots=node.shots)],
+            sequential: lambda: [student.generate(node.system, user, s, shots=node.shots) for s in samplings],
+            batched: lambda: student.generate_many(node.system, user, samplings, shots=node.shots)}
     seconds: dict[str, list[float]] = {name: [] for name in ways}
     tokens: dict[str, list[int]] = {name: [] for name in ways}
     longest: dict[str, list[int]] = {name: [] for name in ways}  # a batch runs as long as its longest sample
@@ -68,21 +69,18 @@ def main() -> None:
             texts[name] = [g.text for g in out]
             print(f"  rep {rep + 1}: {name}: {seconds[name][-1]:.2f} s, {tokens[name][-1]} tokens",
                   file=sys.stderr, flush=True)
-    prompt_tokens = student.generate(node.system, user, samplings[0].model_copy(update={"max_tokens": 1}),
-                                     shots=node.shots).tokens_in
     student.close()
 
     print(f"model: {student.model_name}   threads: {student.n_threads}   prompt: {prompt_tokens} tokens   "
           f"n={args.n}, max_tokens {args.max_tokens}, temperature {args.temperature}, {args.reps} reps (medians)")
     print(f"{'':34} {'seconds':>8} {'tokens':>7} {'tok/s':>7} {'x one':>6} {'longest':>7} {'ms/step':>8}")
-    one = statistics.median(seconds["one sample (generate)"])
+    one = statistics.median(seconds[single])
     for name in ways:  # tok/s over all reps: sample lengths vary from rep to rep
         wall, toks = statistics.median(seconds[name]), statistics.median(tokens[name])
         # ms/step: wall time over the decode steps the way took (one step per token of its longest sample)
-        steps = sum(longest[name]) if name.startswith("n=") and "batch" in name else sum(tokens[name])
+        steps = sum(longest[name]) if name == batched else sum(tokens[name])
         print(f"{name:34} {wall:8.2f} {toks:7.0f} {sum(tokens[name]) / sum(seconds[name]):7.2f} {wall / one:6.2f} "
               f"{statistics.median(longest[name]):7.0f} {1000 * sum(seconds[name]) / steps:8.1f}")
-    sequential, batched = f"n={args.n} sequential generate", f"n={args.n} generate_many (batch)"
     ratio = statistics.median(seconds[batched]) / one
     print(f"sequential n={args.n} / one sample: {statistics.median(seconds[sequential]) / one:.2f}")
     print(f"batched n={args.n} / one sample: {ratio:.2f}   target <= 2.0: {'met' if ratio <= 2.0 else 'NOT met'}")
