@@ -96,7 +96,22 @@ def load_split(path: str | Path, task: Task, m: int, holdout: int) -> tuple[list
     if len(examples) < m + holdout:
         raise CompileError(f"--holdout {holdout}: {path} has {len(examples)} examples, but --m {m} training plus "
                            f"{holdout} held-out examples need {m + holdout}", field="holdout")
-    return examples[:m], examples[m:]
+    train, held_out = examples[:m], examples[m:]
+    _refuse_leaks(train, held_out, path)
+    return train, held_out
+
+
+def _refuse_leaks(train: list[Example], held_out: list[Example], path: Path) -> None:
+    """A held-out example that repeats a training one (same id, or the same input under another id) would
+    let code fitted to the training questions pass the held-out check, so the split is refused."""
+    seen_ids = {e.id: e for e in train}
+    seen_inputs = {json.dumps(e.input, sort_keys=True): e for e in train}
+    for example in held_out:
+        twin = seen_ids.get(example.id) or seen_inputs.get(json.dumps(example.input, sort_keys=True))
+        if twin is not None:
+            same = "id" if twin.id == example.id else "input"
+            raise CompileError(f"--holdout: held-out example {example.id!r} in {path} has the same {same} as "
+                               f"training example {twin.id!r}; the teacher would have seen it", field="holdout")
 
 
 def _read_examples(path: Path, task: Task, limit: int | None) -> list[Example]:

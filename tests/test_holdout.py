@@ -134,6 +134,21 @@ def test_more_held_out_examples_than_the_file_has_is_a_usage_error(tmp_path):
     assert not (tmp_path / "plan.yaml").exists()
 
 
+
+@pytest.mark.parametrize("twin", ["same input, other id", "same id, other input"])
+def test_a_held_out_example_that_repeats_a_training_one_is_refused(tmp_path, twin):
+    path = _examples(tmp_path)
+    training = [json.loads(line) for line in (FIXTURES / "arith_examples.jsonl").read_text().splitlines()][:3]
+    leak = ({**training[1], "id": "held-leak"} if twin == "same input, other id"
+            else {**HELD_OUT[0], "id": training[1]["id"]})
+    path.write_text("".join(json.dumps(e) + "\n" for e in [*training, HELD_OUT[1], leak]))
+    refused = _sgde(tmp_path, "no-model.gguf", "--holdout", "2", "--teacher", TEACHER, "--out", "plan.yaml")
+    assert refused.returncode == 2, refused.stderr
+    same = "input" if twin == "same input, other id" else "id"
+    assert (f"[field 'holdout'] --holdout: held-out example {leak['id']!r} in examples.jsonl has the same {same} "
+            f"as training example {training[1]['id']!r}") in refused.stderr
+    assert not (tmp_path / "plan.yaml").exists() and not (tmp_path / "plan.run").exists()
+
 def test_held_out_scores_are_absent_from_every_dump_when_unset():
     from sgde.compiler.history import CandidateEvent, ScoreRow, ScoreSummary, SeedEvent
     from sgde.compiler.loop import CandidateVerdict, CompileOutcome
