@@ -11,7 +11,10 @@ families sampler: the same draw for every method) and scores, on one shared llam
   sandbox (pot) on the family's first m training examples (train.jsonl), sgde's teacher interface as DSPy's
   prompt/reflection model (see dspy_adapters.py); ``dspy-mipro``, ``dspy-gepa`` and ``dspy`` name groups
 - ``sgde-m1``, ``sgde-m3``, ``sgde-m5`` (or ``sgde``): the plans compiled at m = 1, 3, 5 with a frontier teacher
-  (plan-mM.yaml); their teacher cost is read from the recorded transcript-mM.jsonl
+  for the default student (plan-mM.yaml); their teacher cost is read from the recorded transcript-mM.jsonl
+- ``sgde-own-m1``, ``sgde-own-m3``, ``sgde-own-m5`` (or ``sgde-own``): the plans compiled for the student this run
+  uses (``--model``), recorded in the family's subfolder named after it (e.g. smollm2-135m/plan-m3.yaml); a
+  family without one is skipped
 
 Columns: student, accuracy (|pred - answer| < 1e-3), seconds and student tokens per item, teacher calls and
 teacher characters (request + reply as compact JSON, the same count for DSPy's transcripts and sgde's). Writes
@@ -57,6 +60,7 @@ from sgde.runtime.plan import Plan
 from sgde.runtime.plan_io import load_plan
 from sgde.runtime.sandbox import make_backend
 from sgde.runtime.student.llama import LlamaStudent
+from sgde.runtime.student.models import DEFAULT_MODEL, MODELS
 
 REPO = Path(__file__).resolve().parent.parent
 FRONTIER = REPO / "tests" / "fixtures" / "frontier"
@@ -71,8 +75,9 @@ PROGRAMS = ("cot", "pot")
 DSPY_METHODS = tuple(f"dspy-{o}-{p}" for o in OPTIMIZERS for p in PROGRAMS)
 SGDE_MS = (1, 3, 5)
 SGDE_METHODS = tuple(f"sgde-m{m}" for m in SGDE_MS)
-ALL_METHODS = PLAN_METHODS + DSPY_METHODS + SGDE_METHODS
-GROUPS = {"dspy": DSPY_METHODS, "sgde": SGDE_METHODS,
+OWN_METHODS = tuple(f"sgde-own-m{m}" for m in SGDE_MS)  # compiled for the run's own student
+ALL_METHODS = PLAN_METHODS + DSPY_METHODS + SGDE_METHODS + OWN_METHODS
+GROUPS = {"dspy": DSPY_METHODS, "sgde": SGDE_METHODS, "sgde-own": OWN_METHODS,
           **{f"dspy-{o}": tuple(f"dspy-{o}-{p}" for p in PROGRAMS) for o in OPTIMIZERS}}
 
 
@@ -129,26 +134,43 @@ def row_of(family: str, method: str, m: int | None, items: list[dict[str, Any]],
 # --- plan methods ----------------------------------------------------------------------------------------------
 
 
-def plan_for(method: str, family_dir: Path) -> tuple[Plan, Path] | None:
+def compiled_dir(family_dir: Path, student: LlamaStudent) -> Path | None:
+    """Where a family's plans compiled for this student are recorded: the family's own folder for the default
+    student, its subfolder named after a known smaller one (None for a GGUF of no known name)."""
+    name = next((spec.name for spec in MODELS.values() if spec.filename == student.model_path.name), None)
+    if name is None:
+        return None
+    return family_dir if name == DEFAULT_MODEL else family_dir / name
+
+
+def plan_for(method: str, family_dir: Path, student: LlamaStudent) -> tuple[Plan, Path] | None:
+    """The method's plan and the folder its relative paths resolve against, and for the sgde methods the
+    transcript that recorded it; None when the family has no such plan."""
     if method == "seed":
         return seed_plan(load_task(TASK), TASK), TASK.parent
     if method == "pal":
         return load_plan(PAL), PAL.parent
     if method == "pal_sc":
         return load_plan(PAL_SC), PAL_SC.parent
-    path = family_dir / f"plan-{method.removeprefix('sgde-')}.yaml"
-    return (load_plan(path), path.parent) if path.exists() else None
+    folder = compiled_dir(family_dir, student) if method.startswith("sgde-own-") else family_dir
+    path = folder / f"plan-m{sgde_m(method)}.yaml" if folder is not None else None
+    return (load_plan(path), path.parent) if path is not None and path.exists() else None
+
+
+def sgde_m(method: str) -> int | None:
+    """sgde-m3 and sgde-own-m3 -> 3; None for a method without m."""
+    return int(method.rsplit("-m", 1)[1]) if method.startswith("sgde-") else None
 
 
 def run_plan(method: str, family_dir: Path, variants: list[Variant], student: LlamaStudent,
              sandboxes: dict[str, Any]) -> dict[str, Any] | None:
     family = family_dir.name
-    found = plan_for(method, family_dir)
+    found = plan_for(method, family_dir, student)
     if found is None:
-        log(f"{family} {method}: no recorded plan; skipped")
+        log(f"{family} {method}: no plan recorded for {student.model_name}; skipped")
         return None
     plan, plan_dir = found
-    m = int(method.removeprefix("sgde-m")) if method.startswith("sgde-") else None
+    m = sgde_m(method)
     executor = Executor(plan, student=student, sandboxes=sandboxes, plan_dir=plan_dir)
 
     def progress(index: int, item: Any) -> None:
@@ -160,7 +182,7 @@ def run_plan(method: str, family_dir: Path, variants: list[Variant], student: Ll
     items = [{"id": i.id, "answer": i.answer, "prediction": i.prediction, "correct": i.correct,
               "error": i.error, "seconds": i.seconds, "tokens_in": i.tokens_in, "tokens_out": i.tokens_out}
              for i in report.items]
-    cost = teacher_cost(family_dir / f"transcript-m{m}.jsonl") if m is not None else {}
+    cost = teacher_cost(plan_dir / f"transcript-m{m}.jsonl") if m is not None else {}
     return row_of(family, method, m, items, plan=plan.name, plan_sha256=plan.content_hash(), **cost)
 
 
@@ -280,7 +302,8 @@ def plot(rows: list[dict[str, Any]], path: Path) -> bool:
 
     def line_of(row: dict[str, Any]) -> str:  # the sgde-mM rows of one student make one line
         name = method_label(row, main_student)
-        return "sgde" + name.removeprefix(row["method"]) if row["method"].startswith("sgde-") else name
+        line = "sgde-own" if row["method"].startswith("sgde-own-") else "sgde"
+        return line + name.removeprefix(row["method"]) if row["method"].startswith("sgde-") else name
     lines = list(dict.fromkeys(line_of(r) for r in sorted(rows, key=lambda r: (
         r["student"] != main_student, ALL_METHODS.index(r["method"])))))
     styles = {line: colours(i % 10) for i, line in enumerate(lines)}
