@@ -1,12 +1,18 @@
 """Accuracy and seconds per problem of PAL plans on the first N GSM-Hard development problems.
 
-    python benchmarks/gsmhard_accuracy.py [--n 50] [--model NAME|GGUF] [--plans a.yaml b.yaml]
+    python benchmarks/gsmhard_accuracy.py [--n 50] [--start 0] [--model NAME|GGUF] [--plans a.yaml b.yaml]
                                           [--data ../shared/data/gsmhard-dev.jsonl] [--out results.jsonl]
                                           [--exclude train.jsonl ...]
+    python benchmarks/gsmhard_accuracy.py --summarize results.jsonl [more.jsonl ...]
 
 `--exclude` drops the problems whose ids a compile trained on, so the first N
 are problems that compile never saw (the GSM-Hard-at-large measurement:
 tests/fixtures/frontier/gsmhard-large/).
+
+`--start K` skips the first K of those problems, so a slow plan (PAL + SC) can be
+split across processes; `--summarize` reads the per-item files (`--out`) of such
+runs and prints the table over the problems every plan answered, so plans that
+got through different numbers of problems are still compared on the same ones.
 
 Scored as PAL scores it: |pred - target| < 1e-3. Compares examples/gsmhard/pal.yaml
 against the one-shot PAL baseline (examples/gsmhard/pal_1shot.yaml), one student
@@ -31,16 +37,23 @@ DEFAULT_PLANS = [REPO / "examples/gsmhard/pal_1shot.yaml", REPO / "examples/gsmh
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=50)
+    parser.add_argument("--start", type=int, default=0, help="skip the first K problems (after --exclude)")
     parser.add_argument("--model", default=None)
     parser.add_argument("--plans", nargs="+", type=Path, default=DEFAULT_PLANS)
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared/data/gsmhard-dev.jsonl")
     parser.add_argument("--out", type=Path, default=None, help="per-item results (JSONL)")
     parser.add_argument("--exclude", type=Path, nargs="*", default=[],
                         help="example files (JSONL with ids) whose problems are left out")
+    parser.add_argument("--summarize", type=Path, nargs="+", default=None,
+                        help="print the table from per-item files of earlier runs instead of running")
     args = parser.parse_args()
+    if args.summarize:
+        summarize(args.summarize)
+        return
 
     seen = {json.loads(line)["id"] for path in args.exclude for line in path.read_text().splitlines() if line.strip()}
-    rows = [row for row in map(json.loads, args.data.read_text().splitlines()) if row["id"] not in seen][: args.n]
+    rows = [row for row in map(json.loads, args.data.read_text().splitlines()) if row["id"] not in seen]
+    rows = rows[args.start: args.start + args.n]
     student = LlamaStudent(args.model)
     out = open(args.out, "w") if args.out else None
     summary = []
@@ -53,23 +66,52 @@ def main() -> None:
                 result = executor.run({"question": row["input"]})
                 elapsed = time.perf_counter() - started
                 seconds += elapsed
-                tokens += sum(r.tokens_out for r in result.trace)
+                item_tokens = sum(r.tokens_out for r in result.trace)
+                tokens += item_tokens
                 ok = result.ok and abs(result.output - row["target"]) < 1e-3
                 correct += ok
                 failed += not result.ok
                 if out:
                     out.write(json.dumps({"plan": plan.name, "id": row["id"], "target": row["target"],
                                           "output": result.output, "correct": ok, "seconds": round(elapsed, 2),
+                                          "tokens_out": item_tokens,
                                           "error": result.error.to_dict() if result.error else None}) + "\n")
                     out.flush()
         summary.append((plan.name, correct, failed, seconds / len(rows), tokens / len(rows)))
     student.close()
     print(f"model: {student.model_name}   problems: first {len(rows)} of {args.data.name}"
           + (f" not in {', '.join(p.name for p in args.exclude)} ({len(seen)} left out)" if seen else ""))
+    print_table(summary, len(rows))
+
+
+def print_table(summary: list[tuple[str, int, int, float, float]], n: int) -> None:
     print(f"{'plan':22} {'correct':>9} {'accuracy':>9} {'node errors':>12} {'s/problem':>10} {'tokens out':>11}")
     for name, correct, failed, per_item, toks in summary:
-        print(f"{name:22} {correct:>5}/{len(rows):<3} {correct / len(rows):9.1%} {failed:12} {per_item:10.1f} "
-              f"{toks:11.0f}")
+        print(f"{name:22} {correct:>5}/{n:<3} {correct / n:9.1%} {failed:12} {per_item:10.1f} {toks:11.0f}")
+
+
+def summarize(paths: list[Path]) -> None:
+    """The table over the problems that every plan in the per-item files answered."""
+    by_plan: dict[str, dict[str, dict]] = {}
+    for path in paths:
+        for line in path.read_text().splitlines():
+            if line.strip():
+                item = json.loads(line)
+                by_plan.setdefault(item["plan"], {})[item["id"]] = item
+    if not by_plan:
+        raise SystemExit(f"no per-item rows in {', '.join(map(str, paths))}")
+    common = set.intersection(*(set(items) for items in by_plan.values()))
+    if not common:
+        raise SystemExit("the plans share no problem: nothing to compare")
+    print(f"problems every plan answered: {len(common)} "
+          f"({', '.join(f'{name}: {len(items)}' for name, items in by_plan.items())} answered in all)")
+    summary = []
+    for name, items in by_plan.items():
+        mine = [items[i] for i in sorted(common)]
+        summary.append((name, sum(i["correct"] for i in mine), sum(i["error"] is not None for i in mine),
+                        sum(i["seconds"] for i in mine) / len(mine),
+                        sum(i.get("tokens_out", 0) for i in mine) / len(mine)))
+    print_table(summary, len(common))
 
 
 if __name__ == "__main__":
