@@ -12,6 +12,7 @@ from typing import Any, Sequence
 from sgde.runtime.plan import LlmNode, Plan
 from sgde.runtime.plan_io import dumps_yaml
 from sgde.runtime.policy import Policy
+from sgde.runtime.student import Student
 
 from .edits import CritiqueReply
 from .forward import PROBE_TEMPERATURE, Outcome, PlanScore
@@ -72,14 +73,31 @@ field of it). For a chain that is unstable as a whole rather than one node; in t
 carry its sample index.
 """
 
+#: what protocol 3 adds: the payload names the student, and small students get their known weakness spelled out
+_STUDENT_FIT = """\
+- Fit the plan to the student the payload names (`student`: model file and parameter count): the smaller it is, \
+the less it can be trusted to copy text. A student of a few hundred million parameters miscopies digits of long \
+numbers and drifts on long outputs now and then, even where the m traces happen to show no slip. For such a \
+student, let code take out of the input every value it would otherwise retype (for example, code labels the \
+quantities of the text and the student answers with labels, which code resolves), keep what it writes short \
+and fixed in shape under a grammar, and give it worked examples shaped like the inputs.
+"""
+
 #: the version of what the compiler asks (the instructions; schemas are versioned with them): a replay speaks the
 #: version its transcript was recorded with, so compiles recorded before a change still replay byte for byte
-TEACHER_PROTOCOL = 2
+TEACHER_PROTOCOL = 3
+_V2 = CRITIQUE_INSTRUCTIONS_V1.replace("resampling changes may be right by luck).\n",
+                                      "resampling changes may be right by luck).\n" + _SUB_PLAN_CONSENSUS)
 CRITIQUE_INSTRUCTIONS = {
     1: CRITIQUE_INSTRUCTIONS_V1,
-    2: CRITIQUE_INSTRUCTIONS_V1.replace("resampling changes may be right by luck).\n",
-                                        "resampling changes may be right by luck).\n" + _SUB_PLAN_CONSENSUS),
+    2: _V2,
+    3: _V2.replace("Prefer the smallest change", _STUDENT_FIT + "Prefer the smallest change"),
 }
+
+
+def student_card(student: Student) -> dict[str, Any]:
+    """What the teacher is told of the student: its model file and size."""
+    return {"model": student.model_name, "parameters": student.parameters}
 
 
 def recorded_protocol(calls: Sequence[dict[str, Any]]) -> int:
@@ -166,8 +184,9 @@ def probe_summary(probes: Sequence[Outcome]) -> dict[str, Any] | None:
 
 def critique_request(*, task: Task, plan: Plan, score: PlanScore, outcomes: list[Outcome],
                      examples: list[Example], history: Sequence[HistoryEvent], iteration: int,
-                     policy: Policy, probes: Sequence[Outcome] = (),
+                     policy: Policy, probes: Sequence[Outcome] = (), student: dict[str, Any] | None = None,
                      protocol: int = TEACHER_PROTOCOL) -> TeacherRequest:
+    """``student``: the model the plan is compiled for (`student_card`); sent from protocol 3 on."""
     by_example: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
         by_example.setdefault(outcome.example, []).append(outcome)
@@ -186,5 +205,7 @@ def critique_request(*, task: Task, plan: Plan, score: PlanScore, outcomes: list
         "history": [event.to_json() for event in history[-12:]],
         "sandbox": {"policy": policy.name, "allowed_imports": list(policy.allowed_imports)},
     }
+    if protocol >= 3:  # earlier transcripts were recorded without it, and replay byte for byte
+        payload["student"] = student
     return TeacherRequest(kind="critique", instructions=CRITIQUE_INSTRUCTIONS[protocol],
                           response_schema=CritiqueReply.model_json_schema(), payload=payload)

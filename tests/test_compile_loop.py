@@ -17,9 +17,9 @@ from sgde.compiler.errors import CompileError, ReplayMismatch
 from sgde.compiler.forward import PROBE_TEMPERATURE, Scorer, probe_plan
 from sgde.compiler.history import CandidateEvent, CritiqueEvent, ReplyRejectedEvent, SeedEvent
 from sgde.compiler.loop import CHECKPOINT_FORMAT, CompileOptions, CompileState, run_compile
-from sgde.compiler.requests import node_stats
+from sgde.compiler.requests import CRITIQUE_INSTRUCTIONS, TEACHER_PROTOCOL, node_stats
 from sgde.compiler.task import load_examples, load_task, seed_plan
-from sgde.compiler.teachers import make_teacher
+from sgde.compiler.teachers import load_transcript, make_teacher
 from sgde.runtime.plan import CodeNode
 from sgde.runtime.plan_io import load_plan, loads_plan
 from sgde.runtime.policy import load_policy
@@ -84,6 +84,11 @@ def test_loop_rejects_every_bad_edit_with_its_reason_and_never_a_worse_plan(tmp_
     assert result.plan.provenance.teacher == TEACHER
     assert [row["iteration"] for row in result.plan.provenance.score_history] == [0, 1, 2]
     assert result.plan.provenance.student_build == tiny_student.build_info()
+    # the teacher is told which student it writes for, and how small it is (protocol 3)
+    first = load_transcript(tmp_path / "run" / "transcript.jsonl")[0]["request"]
+    assert first["instructions"] == CRITIQUE_INSTRUCTIONS[TEACHER_PROTOCOL] and TEACHER_PROTOCOL == 3
+    assert first["payload"]["student"] == {"model": tiny_student.model_name, "parameters": tiny_student.parameters}
+    assert 100e6 < tiny_student.parameters < 200e6  # SmolLM2-135M, read from the GGUF
 
     # the checkpoint keeps the history as the loop always wrote it (same keys, same order), and it reads back
     checkpoint = json.loads(sorted((tmp_path / "run").glob("checkpoint-*.json"))[-1].read_text())

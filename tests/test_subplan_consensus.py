@@ -232,7 +232,10 @@ def test_review_follows_untrusted_text_into_the_sub_plan():
 def test_recorded_compiles_replay_with_the_protocol_they_were_recorded_with():
     recorded = load_transcript(FRONTIER / "gsmhard-0121/transcript-m3.jsonl")
     assert recorded_protocol(recorded) == 1
-    assert recorded_protocol([]) == TEACHER_PROTOCOL == 2
+    assert recorded_protocol([]) == TEACHER_PROTOCOL == 3
     assert "`node` may also name a code node" in CRITIQUE_INSTRUCTIONS[2]
+    assert "`node` may also name a code node" in CRITIQUE_INSTRUCTIONS[3]
+    assert "Fit the plan to the student" in CRITIQUE_INSTRUCTIONS[3]
+    assert "Fit the plan to the student" not in CRITIQUE_INSTRUCTIONS[2]
     assert "`node` may also name a code node" not in CRITIQUE_INSTRUCTIONS[1]
     assert json.loads(json.dumps(CRITIQUE_INSTRUCTIONS[1])) == recorded[0]["request"]["instructions"]

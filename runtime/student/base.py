@@ -26,6 +26,8 @@ class Student(ABC):
     #: model name or file name, and its pinned SHA-256 when known (goes into traces and provenance)
     model_name: str
     model_sha256: str | None
+    #: the model's parameter count when known: the compiler tells the teacher how small a student it writes for
+    parameters: int | None = None
 
     @abstractmethod
     def generate(self, system: str, user: str, sampling: Sampling, *, grammar: str | None = None,

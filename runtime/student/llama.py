@@ -104,6 +104,7 @@ class LlamaStudent(Student):
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"llama.cpp could not load {path}: {exc}; the file may be corrupt or not a "
                              "supported GGUF model", field="model") from None
+        self.parameters = int(llama_cpp.llama_model_n_params(self._llm.model))
 
     def build_info(self) -> dict[str, object]:
         """What greedy output depends on besides the model and the prompt: a replay must match all of it."""
