@@ -12,8 +12,8 @@ REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-#: the recorded compiles CI replays: the README's first command's, and one more (the rest: --replay-all)
-CI_REPLAYS = ("gsmhard-0121-m3", "gsmhard-0204-m1")
+#: the recorded compiles CI replays: the README's first command's, one more, and one for the 135M (rest: --replay-all)
+CI_REPLAYS = ("gsmhard-0121-m3", "gsmhard-0204-m1", "gsmhard-0126-smollm2-135m-m3")
 
 
 def pytest_addoption(parser):
@@ -50,6 +50,12 @@ def _model_or_skip(name: str) -> Path:
         if IN_CI:  # CI installs every model; a missing one is a failure there, never a skip
             pytest.fail(f"model {name} missing in CI: {exc}")
         pytest.skip(f"model {name} not installed: {exc}")
+
+
+@pytest.fixture(scope="session")
+def installed_model():
+    """Installs a known model by name and gives its path (in CI a missing one fails; elsewhere it skips)."""
+    return _model_or_skip
 
 
 @pytest.fixture(scope="session")

@@ -153,14 +153,20 @@ def test_every_frontier_plan_reviews_in_all_three_formats(plan_path, sarif_valid
     assert sarif.exit_code == 0 and sarif.stdout == "", sarif.stderr
 
     review = PlanReview.model_validate_json(as_json.stdout)
-    assert review.plan_sha256 == plan.content_hash() and review.student_code == ()
-    assert review.verdict == "high=0 medium=0 low=0 student_code=no"  # teacher code that passed the audit
+    # the compile at large keeps PAL's shape: the student writes a program, which the review must single out
+    student_written = tuple(n.id for n in plan.nodes if n.kind == "code" and n.source_from is not None)
+    assert review.plan_sha256 == plan.content_hash() and review.student_code == student_written
+    # teacher code passed the audit; each node running student code is one high finding of its own
+    assert review.verdict == f"high={len(student_written)} medium=0 low=0 student_code=" \
+        + ("yes" if student_written else "no")
+    assert [f.node for f in review.findings if f.rule == "sgde.unreviewed-code"] == list(student_written)
+    assert (review.warning is not None) == bool(student_written)
     lines = md.stdout.splitlines()
     assert lines[0] == f"# Review of plan `{plan.name}`"
     assert lines[lines.index("## Summary") + 2] == "verdict: " + review.verdict
     code_nodes = [n for n in plan.nodes if n.kind == "code"]
     assert [c.id for c in review.code_nodes] == [n.id for n in code_nodes]
-    for node in code_nodes:
+    for node in (n for n in code_nodes if n.source_from is None):
         assert f"`{node.sha256}`" in md.stdout
         source = node.source.splitlines()
         width = len(str(len(source)))
@@ -176,10 +182,12 @@ def test_every_frontier_plan_reviews_in_all_three_formats(plan_path, sarif_valid
     # the question reaches every node, and every code node is on a path from it
     assert set(review.flow.reaches["question"]) == {n.id for n in plan.nodes}
     assert {p.nodes[-1] for p in review.flow.paths} == {n.id for n in code_nodes}
-    assert all(p.nodes[0] == "question" and not p.runs_as_code for p in review.flow.paths)
+    assert all(p.nodes[0] == "question" for p in review.flow.paths)
+    # only a path into a student-written program carries the question into code that runs
+    assert {p.nodes[-1] for p in review.flow.paths if p.runs_as_code} == set(student_written)
 
     doc = assert_valid_sarif(sarif_validator, (tmp_path / "out" / "review.sarif").read_text(encoding="utf-8"))
-    assert doc["runs"][0]["results"] == []
+    assert [r["ruleId"] for r in doc["runs"][0]["results"]] == ["sgde.unreviewed-code"] * len(student_written)
     assert doc["runs"][0]["properties"]["verdict"] == review.verdict
 
 
