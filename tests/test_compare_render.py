@@ -75,15 +75,17 @@ def test_render_later_file_wins_and_unnamed_student_is_an_error(tmp_path: Path) 
 
 
 def test_own_methods_run_the_plans_compiled_for_the_running_student(tmp_path: Path) -> None:
-    # the real 135M student and sandbox: gsmhard-0121 has plans compiled for it (smollm2-135m/), gsmhard-0126 not
+    # the real 135M student and sandbox: gsmhard-0121 has an m = 5 plan compiled for it (smollm2-135m/),
+    # gsmhard-0126 only an m = 3 one
+    own = REPO / "tests" / "fixtures" / "frontier" / "gsmhard-0121" / "smollm2-135m"
+    assert not (REPO / "tests" / "fixtures" / "frontier" / "gsmhard-0126" / "smollm2-135m" / "plan-m5.yaml").exists()
     done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "compare.py"), "--model", "smollm2-135m",
                            "--families", "gsmhard-0121", "gsmhard-0126", "--variants", "1",
-                           "--methods", "sgde-own-m3", "--out-dir", str(tmp_path)],
+                           "--methods", "sgde-own-m5", "--out-dir", str(tmp_path)],
                           capture_output=True, text=True, timeout=600, env={**os.environ, "SGDE_N_THREADS": "1"})
     assert done.returncode == 0, done.stderr
-    assert "gsmhard-0126 sgde-own-m3: no plan recorded for SmolLM2-135M-Instruct.Q4_1.gguf; skipped" in done.stderr
+    assert "gsmhard-0126 sgde-own-m5: no plan recorded for SmolLM2-135M-Instruct.Q4_1.gguf; skipped" in done.stderr
     rows = json.loads((tmp_path / "compare.json").read_text())
-    assert [(r["family"], r["method"], r["m"], r["n"]) for r in rows] == [("gsmhard-0121", "sgde-own-m3", 3, 1)]
-    own = REPO / "tests" / "fixtures" / "frontier" / "gsmhard-0121" / "smollm2-135m"
-    assert rows[0]["plan_sha256"] == compare.load_plan(own / "plan-m3.yaml").content_hash()
-    assert rows[0]["teacher_calls"] == len((own / "transcript-m3.jsonl").read_text().splitlines()) == 2
+    assert [(r["family"], r["method"], r["m"], r["n"]) for r in rows] == [("gsmhard-0121", "sgde-own-m5", 5, 1)]
+    assert rows[0]["plan_sha256"] == compare.load_plan(own / "plan-m5.yaml").content_hash()
+    assert rows[0]["teacher_calls"] == len((own / "transcript-m5.jsonl").read_text().splitlines()) == 1
