@@ -59,27 +59,24 @@ def main() -> None:
     summary = []
     for plan_path in args.plans:
         plan = load_plan(plan_path)
-        correct, failed, seconds, tokens = 0, 0, 0.0, 0
+        items = []
         with Executor(plan, student=student, plan_dir=plan_path.parent) as executor:
             for row in rows:
                 started = time.perf_counter()
                 result = executor.run({"question": row["input"]})
                 elapsed = time.perf_counter() - started
-                seconds += elapsed
-                item_tokens = sum(r.tokens_out for r in result.trace)
-                tokens += item_tokens
-                ok = result.ok and abs(result.output - row["target"]) < 1e-3
-                correct += ok
-                failed += not result.ok
+                item = {"plan": plan.name, "id": row["id"], "target": row["target"], "output": result.output,
+                        "correct": result.ok and abs(result.output - row["target"]) < 1e-3, "seconds": elapsed,
+                        "tokens_out": sum(r.tokens_out for r in result.trace),
+                        "error": result.error.to_dict() if result.error else None}
+                items.append(item)
                 if out:
-                    out.write(json.dumps({"plan": plan.name, "id": row["id"], "target": row["target"],
-                                          "output": result.output, "correct": ok, "seconds": round(elapsed, 2),
-                                          "tokens_out": item_tokens,
-                                          "error": result.error.to_dict() if result.error else None}) + "\n")
+                    out.write(json.dumps({**item, "seconds": round(elapsed, 2)}) + "\n")
                     out.flush()
-        summary.append((plan.name, correct, failed, seconds / len(rows), tokens / len(rows)))
+        summary.append(summary_row(plan.name, items))
     student.close()
-    print(f"model: {student.model_name}   problems: first {len(rows)} of {args.data.name}"
+    where = f"first {len(rows)}" if not args.start else f"{len(rows)} from the {args.start + 1}th"
+    print(f"model: {student.model_name}   problems: {where} of {args.data.name}"
           + (f" not in {', '.join(p.name for p in args.exclude)} ({len(seen)} left out)" if seen else ""))
     print_table(summary, len(rows))
 
@@ -105,13 +102,14 @@ def summarize(paths: list[Path]) -> None:
         raise SystemExit("the plans share no problem: nothing to compare")
     print(f"problems every plan answered: {len(common)} "
           f"({', '.join(f'{name}: {len(items)}' for name, items in by_plan.items())} answered in all)")
-    summary = []
-    for name, items in by_plan.items():
-        mine = [items[i] for i in sorted(common)]
-        summary.append((name, sum(i["correct"] for i in mine), sum(i["error"] is not None for i in mine),
-                        sum(i["seconds"] for i in mine) / len(mine),
-                        sum(i.get("tokens_out", 0) for i in mine) / len(mine)))
-    print_table(summary, len(common))
+    print_table([summary_row(name, [items[i] for i in sorted(common)]) for name, items in by_plan.items()],
+                len(common))
+
+
+def summary_row(name: str, items: list[dict]) -> tuple[str, int, int, float, float]:
+    """(plan, correct, node errors, seconds per problem, tokens out per problem) over per-item rows."""
+    return (name, sum(i["correct"] for i in items), sum(i["error"] is not None for i in items),
+            sum(i["seconds"] for i in items) / len(items), sum(i["tokens_out"] for i in items) / len(items))
 
 
 if __name__ == "__main__":
