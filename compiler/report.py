@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from sgde.runtime.executor import llm_nodes
+
 from .history import CandidateEvent, CritiqueEvent, ReplyRejectedEvent, ScoreSummary
 from .loop import CompileResult
 
 
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+#: a plan of code alone parses its raw inputs itself: the m examples (and any held-out ones, drawn from the
+#: same source) cannot show how that parsing fares on inputs worded otherwise
+NO_STUDENT = ("- the plan runs no student: teacher-written code alone computes the output from the raw inputs. "
+              "Its scores here are on inputs like the training examples; read how it parses them "
+              "(`sgde review`) before trusting it on inputs worded otherwise")
 
 
 def render_report(result: CompileResult) -> str:
@@ -20,6 +29,8 @@ def render_report(result: CompileResult) -> str:
              f"- final score on the training examples: {state.score}"]
     if held is not None:
         lines.append(f"- final score on the {result.holdout} held-out examples (never shown to the teacher): {held}")
+    if not llm_nodes(plan):
+        lines.append(NO_STUDENT)
     lines += [f"- teacher: `{plan.provenance.teacher}`; calls: {state.teacher_calls}; tokens in/out: "
               f"{usage.input_tokens}/{usage.output_tokens} (cache read {usage.cache_read_tokens}, cache write "
               f"{usage.cache_write_tokens}); USD: {usage.usd:.4f}; teacher seconds: {usage.seconds:.1f}",

@@ -207,6 +207,8 @@ def test_malformed_replies_are_rejected_with_the_field_and_the_compile_goes_on(t
     assert all("critiques" in e.reason and "edits" in e.reason for e in rejected)
     assert not any(isinstance(e, CandidateEvent) for e in result.state.history)
     assert result.plan.node("answer").kind == "llm"  # the seed plan stands
+    from sgde.compiler.report import NO_STUDENT, render_report
+    assert NO_STUDENT not in render_report(result)  # the student still runs: no warning
 
 
 def test_of_two_candidates_that_tie_the_first_is_kept_and_the_second_is_told_why(tmp_path, tiny_student, sandboxes,

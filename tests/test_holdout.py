@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sgde.compiler.report import NO_STUDENT
+
 FIXTURES = Path(__file__).parent / "fixtures" / "compile"
 TASK = FIXTURES / "arith_task.yaml"
 TEACHER = f"command:{sys.executable} {FIXTURES / 'holdout_teacher.py'}"
@@ -78,6 +80,7 @@ def test_overfit_code_is_rejected_on_held_out_examples_the_teacher_never_sees(tm
     assert "| iteration | correct | total | held-out correct | held-out total | student tokens | change |" in report
     assert "| 3 | 6 | 6 | 4 | 4 | 0 | candidate 1: offload_to_code(answer), set_output(answer.answer) |" in report
     assert "| rejected | held-out score fell from 4/4 to 0/4" in report
+    assert NO_STUDENT in report  # code alone answers: the reviewer is told held-out scores do not prove its parsing
 
     # (3) no held-out input or id reached the teacher: not in the transcript, not in what the command read,
     # though the teacher did read the counts (request 3's history holds the held-out rejection)
