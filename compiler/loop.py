@@ -47,7 +47,7 @@ from .history import (
     parse_history,
     parse_scores,
 )
-from .requests import critique_request, failure_digest, recorded_protocol, student_card
+from .requests import budget_card, critique_request, failure_digest, recorded_protocol, student_card
 from .task import Example, Task, examples_sha256
 from .teachers import Teacher, TeacherUsage, TranscriptTeacher, load_transcript, validate_reply
 from .verify import verify_candidate
@@ -358,6 +358,8 @@ def _step(state: CompileState, *, task: Task, examples: list[Example], teacher: 
     request = critique_request(task=task, plan=state.plan, score=state.score, outcomes=state.outcomes,
                                examples=examples, history=state.history, iteration=iteration, policy=policy,
                                probes=state.probes, student=student_card(scorer.student),
+                               budget=budget_card(call=state.teacher_calls + 1, max_calls=options.max_teacher_calls,
+                                                  stalled=state.stalled, patience=options.patience),
                                protocol=_protocol(teacher))
     say(f"iteration {iteration}: asking the teacher (call {state.teacher_calls + 1})")
     reply = teacher.ask(request)

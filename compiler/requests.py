@@ -83,21 +83,35 @@ quantities of the text and the student answers with labels, which code resolves)
 and fixed in shape under a grammar, and give it worked examples shaped like the inputs.
 """
 
+#: what protocol 4 adds: the payload's budget, and what "student tokens" counts (teachers asked for both)
+_BUDGET = """\
+- The payload's `budget` says which teacher call this is (`teacher_call` of `max_teacher_calls`), how many \
+iterations in a row have accepted nothing so far, and how many such iterations end the compile (`patience`). \
+Student tokens in every score count what the student reads (prompt, worked examples) and what it writes.
+"""
+
 #: the version of what the compiler asks (the instructions; schemas are versioned with them): a replay speaks the
 #: version its transcript was recorded with, so compiles recorded before a change still replay byte for byte
-TEACHER_PROTOCOL = 3
+TEACHER_PROTOCOL = 4
 _V2 = CRITIQUE_INSTRUCTIONS_V1.replace("resampling changes may be right by luck).\n",
                                       "resampling changes may be right by luck).\n" + _SUB_PLAN_CONSENSUS)
 CRITIQUE_INSTRUCTIONS = {
     1: CRITIQUE_INSTRUCTIONS_V1,
     2: _V2,
     3: _V2.replace("Prefer the smallest change", _STUDENT_FIT + "Prefer the smallest change"),
+    4: _V2.replace("Prefer the smallest change", _STUDENT_FIT + _BUDGET + "Prefer the smallest change"),
 }
 
 
 def student_card(student: Student) -> dict[str, Any]:
     """What the teacher is told of the student: its model file and size."""
     return {"model": student.model_name, "parameters": student.parameters}
+
+
+def budget_card(*, call: int, max_calls: int, stalled: int, patience: int) -> dict[str, int]:
+    """Where the compile stands against its limits when it asks: this call's number, and the stall count."""
+    return {"teacher_call": call, "max_teacher_calls": max_calls, "iterations_without_acceptance": stalled,
+            "patience": patience}
 
 
 def recorded_protocol(calls: Sequence[dict[str, Any]]) -> int:
@@ -185,8 +199,9 @@ def probe_summary(probes: Sequence[Outcome]) -> dict[str, Any] | None:
 def critique_request(*, task: Task, plan: Plan, score: PlanScore, outcomes: list[Outcome],
                      examples: list[Example], history: Sequence[HistoryEvent], iteration: int,
                      policy: Policy, probes: Sequence[Outcome] = (), student: dict[str, Any] | None = None,
-                     protocol: int = TEACHER_PROTOCOL) -> TeacherRequest:
-    """``student``: the model the plan is compiled for (`student_card`); sent from protocol 3 on."""
+                     budget: dict[str, int] | None = None, protocol: int = TEACHER_PROTOCOL) -> TeacherRequest:
+    """``student``: the model the plan is compiled for (`student_card`), sent from protocol 3 on; ``budget``:
+    `budget_card`, sent from protocol 4 on."""
     by_example: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
         by_example.setdefault(outcome.example, []).append(outcome)
@@ -207,5 +222,7 @@ def critique_request(*, task: Task, plan: Plan, score: PlanScore, outcomes: list
     }
     if protocol >= 3:  # earlier transcripts were recorded without it, and replay byte for byte
         payload["student"] = student
+    if protocol >= 4:
+        payload["budget"] = budget
     return TeacherRequest(kind="critique", instructions=CRITIQUE_INSTRUCTIONS[protocol],
                           response_schema=CritiqueReply.model_json_schema(), payload=payload)

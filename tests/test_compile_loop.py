@@ -85,10 +85,14 @@ def test_loop_rejects_every_bad_edit_with_its_reason_and_never_a_worse_plan(tmp_
     assert [row["iteration"] for row in result.plan.provenance.score_history] == [0, 1, 2]
     assert result.plan.provenance.student_build == tiny_student.build_info()
     # the teacher is told which student it writes for, and how small it is (protocol 3)
-    first = load_transcript(tmp_path / "run" / "transcript.jsonl")[0]["request"]
-    assert first["instructions"] == CRITIQUE_INSTRUCTIONS[TEACHER_PROTOCOL] and TEACHER_PROTOCOL == 3
+    first, second = (call["request"] for call in load_transcript(tmp_path / "run" / "transcript.jsonl"))
+    assert first["instructions"] == CRITIQUE_INSTRUCTIONS[TEACHER_PROTOCOL] and TEACHER_PROTOCOL == 4
     assert first["payload"]["student"] == {"model": tiny_student.model_name, "parameters": tiny_student.parameters}
     assert 100e6 < tiny_student.parameters < 200e6  # SmolLM2-135M, read from the GGUF
+    # ... and where the compile stands against its budget (protocol 4): call 2 of 8, after an accepted iteration
+    assert first["payload"]["budget"] == {"teacher_call": 1, "max_teacher_calls": 8,
+                                          "iterations_without_acceptance": 0, "patience": 3}
+    assert second["payload"]["budget"]["teacher_call"] == 2
 
     # the checkpoint keeps the history as the loop always wrote it (same keys, same order), and it reads back
     checkpoint = json.loads(sorted((tmp_path / "run").glob("checkpoint-*.json"))[-1].read_text())

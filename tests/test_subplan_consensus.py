@@ -232,7 +232,13 @@ def test_review_follows_untrusted_text_into_the_sub_plan():
 def test_recorded_compiles_replay_with_the_protocol_they_were_recorded_with():
     recorded = load_transcript(FRONTIER / "gsmhard-0121/transcript-m3.jsonl")
     assert recorded_protocol(recorded) == 1
-    assert recorded_protocol([]) == TEACHER_PROTOCOL == 3
+    assert recorded_protocol([]) == TEACHER_PROTOCOL == 4
+    smollm = load_transcript(FRONTIER / "gsmhard-0126/smollm2-135m/transcript-m3.jsonl")
+    assert recorded_protocol(smollm) == 3 and "budget" not in smollm[0]["request"]["payload"]
+    assert "`budget`" in CRITIQUE_INSTRUCTIONS[4] and "`budget`" not in CRITIQUE_INSTRUCTIONS[3]
+    v4 = CRITIQUE_INSTRUCTIONS[4]
+    start, end = v4.index("- The payload's `budget`"), v4.index("Prefer the smallest change")
+    assert v4[:start] + v4[end:] == CRITIQUE_INSTRUCTIONS[3]  # 4 only adds the budget paragraph
     assert "`node` may also name a code node" in CRITIQUE_INSTRUCTIONS[2]
     assert "`node` may also name a code node" in CRITIQUE_INSTRUCTIONS[3]
     assert "Fit the plan to the student" in CRITIQUE_INSTRUCTIONS[3]
