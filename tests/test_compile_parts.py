@@ -241,6 +241,27 @@ def test_transcript_records_the_student_build_and_a_replay_names_what_differs(tm
     assert same.ask(REQUEST).data == {"n": 1} and same.build_of_call(0) == BUILD
 
 
+def test_a_replay_with_other_limits_is_told_the_recorded_options(tmp_path):
+    budget = {"teacher_call": 1, "max_teacher_calls": 6, "iterations_without_acceptance": 0, "patience": 3}
+    recorded = REQUEST.model_copy(update={"payload": {"x": 1, "budget": budget}})
+    live = CommandTeacher(script(tmp_path, "print(json.dumps({'n': request['payload']['x']}))"))
+    recorder = TranscriptTeacher([], live=live, record_to=tmp_path / "t.jsonl", student_build=BUILD)
+    recorder.ask(recorded)
+    recorder.close()
+    calls = load_transcript(tmp_path / "t.jsonl")
+    default = recorded.model_copy(update={"payload": {"x": 1, "budget": {**budget, "max_teacher_calls": 8}}})
+    with pytest.raises(ReplayMismatch) as caught:
+        TranscriptTeacher(calls, student_build=BUILD).ask(default)
+    assert "--max-teacher-calls 6 recorded, 8 here" in caught.value.message
+    assert "replay with --max-teacher-calls 6 --patience 3" in caught.value.message
+    assert "--patience 3 recorded" not in caught.value.message
+    # a budget that differs only in where the compile stands is no options' fault: the build is named instead
+    later = recorded.model_copy(update={"payload": {"x": 1, "budget": {**budget, "teacher_call": 2}}})
+    with pytest.raises(ReplayMismatch, match="build matches the recording's"):
+        TranscriptTeacher(calls, student_build=BUILD).ask(later)
+    assert TranscriptTeacher(calls, student_build=BUILD).ask(recorded).data == {"n": 1}
+
+
 def test_a_replayed_call_is_recorded_with_the_build_it_was_made_with(tmp_path):
     calls = _recorded(tmp_path, BUILD)
     replay = TranscriptTeacher(calls, student_build={**BUILD, "system_info": "another machine"})

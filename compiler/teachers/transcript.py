@@ -75,6 +75,21 @@ def _system_items(text: Any) -> list[str]:
     return [item.strip() for item in str(text).split("|") if item.strip()]
 
 
+def budget_difference(recorded: dict[str, Any], current: TeacherRequest) -> str | None:
+    """The options to replay with, when a request differs because the compile's limits do (protocol 4 sends
+    them); None when the limits match or the requests carry none."""
+    old, new = recorded.get("payload", {}).get("budget"), current.payload.get("budget")
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return None
+    options = (("max_teacher_calls", "--max-teacher-calls"), ("patience", "--patience"))
+    differ = [f"{flag} {old.get(key)} recorded, {new.get(key)} here" for key, flag in options
+              if old.get(key) != new.get(key)]
+    if not differ:
+        return None
+    return ("the compile's limits differ from the recording's (" + "; ".join(differ) + "): replay with "
+            + " ".join(f"{flag} {old.get(key)}" for key, flag in options))
+
+
 def build_difference(recorded: dict[str, Any] | None, current: dict[str, Any] | None) -> str:
     """Why a replayed request may differ, as far as the student builds tell: what differs between the build a
     call was recorded with and this one, or that they match (then the plan, examples or code changed)."""
@@ -159,7 +174,8 @@ class TranscriptTeacher(Teacher):
         if index < len(self.recorded):
             call = self.recorded[index]
             if TeacherRequest.model_validate(call["request"]).canonical() != request.canonical():
-                cause = build_difference(call.get("student_build"), self.student_build)
+                cause = budget_difference(call["request"], request) or \
+                    build_difference(call.get("student_build"), self.student_build)
                 raise ReplayMismatch(f"call {index + 1}: the request differs from the recorded one; {cause}:\n"
                                      + request_diff(call["request"], request), value=index + 1)
             self.position += 1
