@@ -318,7 +318,8 @@ def plot(rows: list[dict[str, Any]], path: Path) -> bool:
             else:
                 ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", color=styles[method],
                         label=method)
-        n = mine[0]["n"] if mine else 0
+        ns = sorted({r["n"] for r in mine}) or [0]  # merged runs may differ: a costly method ran on fewer
+        n = str(ns[0]) if len(ns) == 1 else f"{ns[0]}-{ns[-1]}"
         ax.set_title(f"{panel} ({n} variants)" if panel != "all" else f"all families ({n} items)")
         ax.set_xlabel("m (training examples)")
         ax.set_xticks(ms)
