@@ -5,7 +5,7 @@ plan came back byte-identical and how long the replay took.
 
 CI replays only the compiles in tests/conftest.py's CI_REPLAYS (the README's, one more, and one for the 135M);
 this runs them all (about 4 minutes each on 2 cores with the default student, under a minute to 3 for the 135M's,
-some 45 minutes for gsmhard-large's).
+3 to 17 for the 0.5B's at one thread on a shared machine, some 45 minutes for gsmhard-large's).
 """
 
 from __future__ import annotations
