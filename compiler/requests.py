@@ -95,11 +95,12 @@ Student tokens in every score count what the student reads (prompt, worked examp
 TEACHER_PROTOCOL = 4
 _V2 = CRITIQUE_INSTRUCTIONS_V1.replace("resampling changes may be right by luck).\n",
                                       "resampling changes may be right by luck).\n" + _SUB_PLAN_CONSENSUS)
+_V3 = _V2.replace("Prefer the smallest change", _STUDENT_FIT + "Prefer the smallest change")
 CRITIQUE_INSTRUCTIONS = {
     1: CRITIQUE_INSTRUCTIONS_V1,
     2: _V2,
-    3: _V2.replace("Prefer the smallest change", _STUDENT_FIT + "Prefer the smallest change"),
-    4: _V2.replace("Prefer the smallest change", _STUDENT_FIT + _BUDGET + "Prefer the smallest change"),
+    3: _V3,
+    4: _V3.replace("Prefer the smallest change", _BUDGET + "Prefer the smallest change"),  # 3 plus the budget
 }
 
 
