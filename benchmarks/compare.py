@@ -30,8 +30,13 @@ replayed, with no teacher at all (and an error naming each missing one). ``--tea
 
     python benchmarks/compare.py --teacher "command:python -m sgde.compiler.teachers.relay --dir /tmp/relay"
 
+Each optimised program is saved beside its transcript (<...>.program.json); ``--dspy-saved`` scores those on the
+variants without optimising again (no teacher, none of the optimisation's student calls): how the DSPy programs
+optimised once are scored on more variants.
+
     python benchmarks/compare.py [--families ID ...] [--variants 50] [--methods NAME ...] [--dspy-m 3 ...]
-                                 [--teacher SPEC] [--dspy-fresh] [--model NAME|GGUF] [--out-dir DIR] [--dspy-dir DIR]
+                                 [--teacher SPEC | --dspy-saved] [--dspy-fresh] [--model NAME|GGUF]
+                                 [--out-dir DIR] [--dspy-dir DIR]
                                  [--mipro-candidates 4] [--mipro-trials 8] [--gepa-evals 10]
     python benchmarks/compare.py --render RUN/compare.json ... [--out-dir DIR]
 
@@ -43,6 +48,7 @@ without it. Replays of DSPy transcripts are exact only with the recording's stud
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -199,6 +205,14 @@ def run_dspy(method: str, m: int, family_dir: Path, variants: list[Variant], arg
         raise SystemExit(f"error: {family_dir / 'train.jsonl'} has {len(train_rows)} examples, m={m} asked for")
     trainset = adapters.examples_from(train_rows[:m])
     student_lm = state["student_lm"]
+    if args.dspy_saved:
+        saved = path.with_suffix(".program.json")
+        optimised = adapters.load_program(program_kind, state["pal_sandbox"], saved)
+        log(f"{family} {method} m={m}: scoring the saved program {saved} (not optimised again)")
+        items = score_dspy(optimised, student_lm, adapters, family, method, m, variants)
+        return row_of(family, method, m, items, transcript=str(path), teacher_mode="saved program",
+                      program=str(saved), program_sha256=hashlib.sha256(saved.read_bytes()).hexdigest(),
+                      **(teacher_cost(path) if path.exists() else {}))
     teacher = adapters.recorded_teacher(path, args.teacher, fresh=args.dspy_fresh, student_build=state["build"])
     teacher_lm = adapters.TeacherLM(teacher)
     mode = "replaying" if args.teacher is None else ("recording" if not teacher.recorded else "resuming")
@@ -220,16 +234,22 @@ def run_dspy(method: str, m: int, family_dir: Path, variants: list[Variant], arg
         optimised.save(str(path.with_suffix(".program.json")))
     except Exception as exc:  # a record for reading, not needed to score
         log(f"  (could not save the optimised program: {exc})")
-    items = []
-    for index, variant in enumerate(variants):
-        outcome = adapters.run_item(optimised, student_lm, variant.id, variant.input["question"], variant.answer)
-        items.append(outcome.model_dump(mode="json"))
-        log(f"  {family} {method} m={m} {index + 1}/{len(variants)} {'ok' if outcome.correct else 'x'} "
-            f"({outcome.seconds:.1f} s)")
+    items = score_dspy(optimised, student_lm, adapters, family, method, m, variants)
     return row_of(family, method, m, items, transcript=str(path), teacher_mode=mode,
                   budgets=args.budgets.describe(m), optimise_seconds=round(optimise_seconds, 1),
                   optimise_student_calls=spent.calls, optimise_student_tokens_out=spent.tokens_out,
                   **teacher_cost(path))
+
+
+def score_dspy(program: Any, student_lm: Any, adapters: Any, family: str, method: str, m: int,
+               variants: list[Variant]) -> list[dict[str, Any]]:
+    items = []
+    for index, variant in enumerate(variants):
+        outcome = adapters.run_item(program, student_lm, variant.id, variant.input["question"], variant.answer)
+        items.append(outcome.model_dump(mode="json"))
+        log(f"  {family} {method} m={m} {index + 1}/{len(variants)} {'ok' if outcome.correct else 'x'} "
+            f"({outcome.seconds:.1f} s)")
+    return items
 
 
 # --- output ----------------------------------------------------------------------------------------------------
@@ -355,6 +375,8 @@ def main() -> None:
                         "recorded transcripts)")
     parser.add_argument("--dspy-fresh", action="store_true", help="with --teacher: record the transcripts anew "
                         "instead of resuming them")
+    parser.add_argument("--dspy-saved", action="store_true", help="score the programs optimised earlier "
+                        "(DSPYDIR/*.program.json) instead of optimising again: no teacher, no optimisation")
     parser.add_argument("--model", default=None, help="student: known name or GGUF (default: qwen2.5-coder-1.5b)")
     parser.add_argument("--out-dir", type=Path, default=RESULTS)
     parser.add_argument("--dspy-dir", type=Path, default=None, help="DSPy transcripts (default: OUT/dspy)")
@@ -397,7 +419,17 @@ def main() -> None:
                 from None
         args.budgets = adapters.Budgets(mipro_candidates=args.mipro_candidates, mipro_trials=args.mipro_trials,
                                         mipro_demos=args.mipro_demos, gepa_evals_per_example=args.gepa_evals)
-        if args.teacher is None:
+        if args.dspy_saved and args.teacher is not None:
+            raise SystemExit("error: --dspy-saved scores saved programs, it asks no teacher: drop --teacher")
+        if args.dspy_saved:
+            missing = [transcript_path(args.dspy_dir, f.name, method, m).with_suffix(".program.json")
+                       for f in family_dirs for method in dspy_methods for m in args.dspy_m
+                       if not transcript_path(args.dspy_dir, f.name, method, m).with_suffix(".program.json").exists()]
+            if missing:
+                listed = "\n  ".join(str(p) for p in missing)
+                raise SystemExit(f"error: no saved DSPy program\n  {listed}\nto score: optimise first (without "
+                                 "--dspy-saved)")
+        elif args.teacher is None:
             missing = [transcript_path(args.dspy_dir, f.name, method, m) for f in family_dirs
                        for method in dspy_methods for m in args.dspy_m
                        if not transcript_path(args.dspy_dir, f.name, method, m).exists()]
@@ -407,7 +439,7 @@ def main() -> None:
                                  "Record them with --teacher SPEC (e.g. --teacher 'command:python -m "
                                  "sgde.compiler.teachers.relay --dir DIR' for a frontier model at the relay), or "
                                  "leave the DSPy methods out (--methods seed pal pal_sc sgde).")
-        for m in args.dspy_m:
+        for m in args.dspy_m if not args.dspy_saved else ():
             log(f"DSPy budgets at m={m}: {args.budgets.describe(m)}")
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
@@ -417,7 +449,7 @@ def main() -> None:
     if adapters is not None:
         state["student_lm"] = adapters.StudentLM(student)
         state["pal_sandbox"] = adapters.PalSandbox(sandboxes["restricted"])
-        if args.teacher is None:
+        if args.teacher is None and not args.dspy_saved:
             for f in family_dirs:
                 for method in dspy_methods:
                     for m in args.dspy_m:
@@ -455,9 +487,11 @@ def main() -> None:
     header = (f"{TITLE}\n\nstudent: {student.model_name} "
               f"({state['build']['n_threads']} threads); {args.variants} unseen variants per family (seed 2); "
               f"families: {', '.join(p.name for p in family_dirs)}; total {time.perf_counter() - started:.0f} s.")
-    if dspy_methods:
+    if dspy_methods and not args.dspy_saved:  # a saved program's budgets are its recording's
         header += "\n\nDSPy budgets: " + "; ".join(f"m={m}: {args.budgets.describe(m)}" for m in args.dspy_m)
-        header += f"\n\nDSPy teacher: {args.teacher or 'replayed from ' + str(args.dspy_dir)}"
+    if dspy_methods:
+        header += "\n\nDSPy teacher: " + (args.teacher or ("none: the programs saved in " if args.dspy_saved
+                                                          else "replayed from ") + str(args.dspy_dir))
     write_outputs(rows, header, args.out_dir)
 
 

@@ -357,6 +357,16 @@ def make_program(kind: str, sandbox: PalSandbox) -> dspy.Module:
     raise ValueError(f"unknown DSPy program {kind!r} (cot, pot)")
 
 
+def load_program(kind: str, sandbox: PalSandbox, path: Path) -> dspy.Module:
+    """A program optimised earlier, as ``optimised.save(path)`` wrote it (instructions, demos): scoring it on
+    more variants needs neither the teacher nor the optimisation's student calls again."""
+    if not path.exists():
+        raise FileNotFoundError(f"no saved DSPy program {path}: optimise it first (compare.py without --dspy-saved)")
+    program = make_program(kind, sandbox)
+    program.load(str(path))
+    return program
+
+
 # --- metric and data -------------------------------------------------------------------------------------------
 
 

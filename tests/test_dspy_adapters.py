@@ -109,3 +109,62 @@ def test_teacher_calls_are_recorded_and_replay_with_no_teacher(tmp_path):
 def test_a_replay_without_a_transcript_says_a_teacher_is_needed(tmp_path):
     with pytest.raises(FileNotFoundError, match="a teacher is needed"):
         adapters.recorded_teacher(tmp_path / "none.jsonl", None)
+
+
+@pytest.mark.parametrize("name", ["gsmhard-0121-mipro-cot-m3", "gsmhard-0121-gepa-pot-m3"])
+def test_a_saved_program_loads_with_its_instructions_and_demos(name):
+    from sgde.runtime.sandbox import make_backend
+
+    path = REPO / "benchmarks" / "results" / "dspy" / f"{name}.program.json"
+    saved = json.loads(path.read_text())
+    sandbox = adapters.PalSandbox(make_backend("restricted"))
+    try:
+        program = adapters.load_program(name.split("-")[3], sandbox, path)
+        predictors = dict(program.named_predictors())
+        assert set(predictors) == set(saved) - {"metadata"}
+        for key, predictor in predictors.items():
+            assert predictor.signature.instructions == saved[key]["signature"]["instructions"]
+            assert len(predictor.demos) == len(saved[key]["demos"])
+        assert any(saved[key]["demos"] for key in predictors) == name.startswith("gsmhard-0121-mipro")
+        with pytest.raises(FileNotFoundError, match="optimise it first"):
+            adapters.load_program("cot", sandbox, path.with_name("none.program.json"))
+    finally:
+        sandbox.close()
+
+
+def _compare(*args: str, timeout: float = 120):
+    import subprocess
+
+    return subprocess.run([sys.executable, str(REPO / "benchmarks" / "compare.py"), *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_scoring_saved_programs_names_the_missing_ones_and_wants_no_teacher(tmp_path):
+    done = _compare("--dspy-saved", "--methods", "dspy-gepa", "--families", "gsmhard-0121", "--dspy-dir",
+                    str(tmp_path), "--out-dir", str(tmp_path / "out"))
+    assert done.returncode != 0
+    assert "no saved DSPy program" in done.stderr
+    assert "gsmhard-0121-gepa-cot-m3.program.json" in done.stderr and "gepa-pot-m3.program.json" in done.stderr
+    done = _compare("--dspy-saved", "--teacher", "command:true", "--methods", "dspy-gepa-pot", "--out-dir",
+                    str(tmp_path / "out"))
+    assert done.returncode != 0 and "drop --teacher" in done.stderr
+    assert not (tmp_path / "out").exists()  # nothing ran
+
+
+@pytest.mark.model
+def test_a_saved_program_is_scored_on_variants_with_no_teacher(tmp_path):
+    saved = tmp_path / "dspy"
+    saved.mkdir()
+    name = "gsmhard-0121-gepa-pot-m3"
+    for suffix in (".jsonl", ".program.json"):
+        source = REPO / "benchmarks" / "results" / "dspy" / f"{name}{suffix}"
+        (saved / source.name).write_bytes(source.read_bytes())
+    done = _compare("--model", "smollm2-135m", "--dspy-saved", "--methods", "dspy-gepa-pot", "--families",
+                    "gsmhard-0121", "--variants", "1", "--dspy-dir", str(saved), "--out-dir", str(tmp_path / "out"),
+                    timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    [row] = [r for r in json.loads((tmp_path / "out" / "compare.json").read_text()) if r["family"] != "all"]
+    assert (row["method"], row["n"], row["teacher_mode"]) == ("dspy-gepa-pot", 1, "saved program")
+    assert row["teacher_calls"] == 1  # the recording's cost, read from its transcript
+    assert "optimise_seconds" not in row and row["items"][0]["tokens_out"] > 0
+    assert "scoring the saved program" in done.stderr
