@@ -142,16 +142,29 @@ def node_grammar(llm: LlmNode) -> str | None:
     node = llm  # errors name the node (a consensus child has the consensus node's id)
     if llm.grammar is None:
         return None
-    if llm.grammar.gbnf:
-        return llm.grammar.gbnf
     from .student.llama import json_schema_grammar, llama_installed  # grammar derivation lives with llama.cpp
+    if llm.grammar.gbnf:
+        if llama_installed():  # without llama.cpp nothing would ever parse it (`sgde validate` says so)
+            _check_gbnf(llm.grammar.gbnf, node.id)
+        return llm.grammar.gbnf
     if not llama_installed():
         raise ModelError("deriving a grammar from a JSON schema needs llama-cpp-python, which is not installed",
                          node=node.id, field="grammar")
     try:
-        return json_schema_grammar(llm.parser.json_schema)  # type: ignore[union-attr]
+        derived = json_schema_grammar(llm.parser.json_schema)  # type: ignore[union-attr]
     except SgdeError as exc:
         raise PlanError(exc.message, node=node.id, field="grammar") from None
+    _check_gbnf(derived, node.id)
+    return derived
+
+
+def _check_gbnf(gbnf: str, node_id: str) -> None:
+    """Parsed by llama.cpp in a child process (see student/gbnf.py): a grammar that does not parse, or would
+    crash the parser, is refused with the node's name before any run."""
+    from .student.gbnf import gbnf_problem
+    problem = gbnf_problem(gbnf)
+    if problem is not None:
+        raise PlanError(f"grammar does not parse as GBNF: {problem}", node=node_id, field="grammar")
 
 
 def llm_nodes(plan: Plan) -> list[LlmNode]:

@@ -13,6 +13,7 @@ from ..errors import ModelError
 from ..plan import Sampling, Shot
 from ..settings import settings
 from .base import Generation, Student
+from .gbnf import gbnf_problem
 from .models import resolve_model
 
 
@@ -120,15 +121,13 @@ class LlamaStudent(Student):
             self._grammars[gbnf] = grammar
         return grammar
 
-    def _check_grammar(self, gbnf: str) -> None:
-        """llama.cpp returns NULL for a grammar it cannot parse and llama-cpp-python then
-        segfaults; build the grammar sampler once ourselves and look before we leap."""
-        lib = self._llama_cpp
-        vocab = lib.llama_model_get_vocab(self._llm.model)
-        sampler = lib.llama_sampler_init_grammar(vocab, gbnf.encode("utf-8"), b"root")
-        if not sampler:
-            raise ModelError("grammar does not parse as GBNF (or has no 'root' rule)", field="grammar")
-        lib.llama_sampler_free(sampler)
+    @staticmethod
+    def _check_grammar(gbnf: str) -> None:
+        """llama.cpp returns NULL for a grammar it cannot parse (and llama-cpp-python then segfaults), and
+        crashes outright on one nested too deeply: each text is parsed first in a child process (cached)."""
+        problem = gbnf_problem(gbnf)
+        if problem is not None:
+            raise ModelError(f"grammar does not parse as GBNF: {problem}", field="grammar")
 
     @staticmethod
     def _messages(system: str, user: str, shots: tuple[Shot, ...]) -> list[dict[str, str]]:
