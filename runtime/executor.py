@@ -151,11 +151,9 @@ def node_grammar(llm: LlmNode) -> str | None:
         raise ModelError("deriving a grammar from a JSON schema needs llama-cpp-python, which is not installed",
                          node=node.id, field="grammar")
     try:
-        derived = json_schema_grammar(llm.parser.json_schema)  # type: ignore[union-attr]
+        return json_schema_grammar(llm.parser.json_schema)  # type: ignore[union-attr]
     except SgdeError as exc:
         raise PlanError(exc.message, node=node.id, field="grammar") from None
-    _check_gbnf(derived, node.id)
-    return derived
 
 
 def _check_gbnf(gbnf: str, node_id: str) -> None:

@@ -11,7 +11,7 @@ from sgde.runtime.errors import PlanError
 from sgde.runtime.executor import resolve_plan
 from sgde.runtime.plan_io import parse_plan
 from sgde.runtime.policy import load_policy
-from sgde.runtime.student.gbnf import MAX_GBNF_CHARS, gbnf_problem
+from sgde.runtime.student.gbnf import MAX_GBNF_CHARS, gbnf_problem, grammar_from_json_schema
 
 pytest.importorskip("llama_cpp")
 
@@ -32,7 +32,7 @@ def test_a_grammar_that_parses_has_no_problem(gbnf):
     ('root ::= ("a"{0,1000}){0,1000}', "repetition"),
     ('root ::= <think> "a"', "token by its text"),
     ('root ::= "a"\x00 junk', "NUL character"),
-    ("root ::= " + '"a" ' * MAX_GBNF_CHARS, f"limit of {MAX_GBNF_CHARS:,}"),
+    ("root ::= " + '"a" ' * (MAX_GBNF_CHARS // 4), f"limit of {MAX_GBNF_CHARS:,}"),
     (DEEP, "crashed on it (SIGSEGV): nested too deeply"),
 ])
 def test_a_broken_or_hostile_grammar_is_refused_with_llama_cpps_reason(gbnf, reason):
@@ -60,6 +60,17 @@ def test_a_grammar_derived_from_a_json_schema_is_checked_too():
     schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
     resolved = resolve_plan(parse_plan(_plan(None, schema=schema)), load_policy("default"), None)
     assert gbnf_problem(resolved.grammars["say"]) is None and "root" in resolved.grammars["say"]
+
+
+@pytest.mark.parametrize("schema", [{"type": "array", "minItems": 100_000_000, "items": {"type": "integer"}},
+                                    {"type": "string", "minLength": 100_000_000}])
+def test_a_schema_whose_grammar_would_fill_the_memory_is_refused_in_the_child(schema):
+    """llama.cpp's converter builds a 1.8 GB grammar for minItems 10^8 (37 s): the host would swap or die."""
+    text, problem = grammar_from_json_schema(schema)
+    assert text is None and ("needs more than 1024 MiB" in problem or "CPU" in problem), problem
+    with pytest.raises(PlanError, match="cannot derive a grammar from the JSON schema") as info:
+        resolve_plan(parse_plan(_plan(None, schema=schema)), load_policy("default"), None)
+    assert (info.value.node, info.value.field) == ("say", "grammar")
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

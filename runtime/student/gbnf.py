@@ -1,11 +1,13 @@
-"""GBNF grammars parsed by llama.cpp's own parser in a child process before the host ever hands them over.
+"""Grammars parsed, and derived from JSON schemas, by llama.cpp in a child process before the host uses them.
 
 llama.cpp parses a grammar recursively and without bounds: some 30,000 nested parentheses (60 KB of text)
-overflow the C stack and kill the process that asked, a segfault no Python code can catch. A plan's grammar is
-teacher-written text, so it is hostile until parsed: the first parse of each text happens in a short-lived
+overflow the C stack and kill the process that asked, a segfault no Python code can catch. Its JSON-schema
+converter has no bounds either: ``minItems: 100000000`` makes a 1.8 GB grammar in 37 s. A plan's grammar and
+schema are teacher-written, so they are hostile until parsed: the first parse of each happens in a short-lived
 child with a memory and CPU ceiling, and a crash, a timeout or a parse error there is a reason in words.
 
-Run as ``python -m sgde.runtime.student.gbnf`` it is that child: the grammar on stdin, one JSON line out.
+Run as ``python -m sgde.runtime.student.gbnf`` it is that child: one JSON request on stdin
+(``{"gbnf": text}`` or ``{"json_schema": schema}``), one JSON line out.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ import signal
 import subprocess
 import sys
 from functools import lru_cache
+from typing import Any
 
-MAX_GBNF_CHARS = 65_536  # a hand-written grammar of a plan is a few lines; derived ones a few KB
-CHECK_TIMEOUT_S = 20.0
-CHILD_MEMORY_BYTES = 1 << 30  # address space the parse may add to the child's
+MAX_GBNF_CHARS = 262_144  # a plan's hand-written grammar is a few lines; the local teacher's derived one 34 KB
+CHECK_TIMEOUT_S = 30.0
+CHILD_MEMORY_BYTES = 1 << 30  # address space the work may add to the child's
 CHILD_CPU_S = 10
 
 
-@lru_cache(maxsize=256)
 def gbnf_problem(text: str) -> str | None:
     """Why llama.cpp would refuse (or crash on) this grammar, or None when it parses with a ``root`` rule.
     Needs llama-cpp-python installed (the child imports it); no model is loaded."""
@@ -30,23 +32,44 @@ def gbnf_problem(text: str) -> str | None:
         return f"the grammar has {len(text):,} characters, more than the limit of {MAX_GBNF_CHARS:,}"
     if "\x00" in text:
         return "the grammar contains a NUL character (llama.cpp would read only the text before it)"
+    return _ask(json.dumps({"gbnf": text}))[1]
+
+
+def grammar_from_json_schema(schema: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(the GBNF llama.cpp's converter derives from ``schema``, None) once it parses, else (None, why not)."""
     try:
-        done = subprocess.run([sys.executable, "-m", __name__], input=text.encode("utf-8"), capture_output=True,
+        request = json.dumps({"json_schema": schema}, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        return None, f"the schema is not plain JSON: {exc}"
+    return _ask(request)
+
+
+@lru_cache(maxsize=256)
+def _ask(request: str) -> tuple[str | None, str | None]:
+    try:
+        done = subprocess.run([sys.executable, "-m", __name__], input=request.encode("utf-8"), capture_output=True,
                               timeout=CHECK_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        return f"llama.cpp's grammar parser did not finish within {CHECK_TIMEOUT_S:g} s"
+        return None, f"llama.cpp's grammar code did not finish within {CHECK_TIMEOUT_S:g} s"
     if done.returncode < 0:
-        name = signal.Signals(-done.returncode).name if -done.returncode in signal.valid_signals() else "a signal"
-        return (f"llama.cpp's grammar parser crashed on it ({name}): nested too deeply, or too large to expand "
-                f"within {CHILD_MEMORY_BYTES >> 20} MiB and {CHILD_CPU_S} s")
+        return None, _signal_reason(-done.returncode)
     try:
         verdict = json.loads(done.stdout.decode("utf-8").strip().splitlines()[-1])
     except (ValueError, IndexError):
         tail = done.stderr.decode("utf-8", "replace").strip()[-300:]
-        return f"the grammar check failed (exit {done.returncode}): {tail or 'no output'}"
+        return None, f"the grammar check failed (exit {done.returncode}): {tail or 'no output'}"
     if verdict.get("ok"):
-        return None
-    return _reason(str(verdict.get("log", "")) + "\n" + done.stderr.decode("utf-8", "replace"))[:300]
+        return str(verdict["gbnf"]), None
+    reason = verdict.get("reason") or _reason(f"{verdict.get('log', '')}\n{done.stderr.decode('utf-8', 'replace')}")
+    return None, str(reason)[:300]
+
+
+def _signal_reason(number: int) -> str:
+    if number == signal.SIGXCPU:
+        return f"llama.cpp's grammar code used up its {CHILD_CPU_S} s of CPU (the grammar expands too far)"
+    name = signal.Signals(number).name if number in signal.valid_signals() else f"signal {number}"
+    return (f"llama.cpp's grammar code crashed on it ({name}): nested too deeply, or too large to expand within "
+            f"{CHILD_MEMORY_BYTES >> 20} MiB")
 
 
 def _reason(log: str) -> str:
@@ -61,13 +84,30 @@ def _reason(log: str) -> str:
     return "it does not parse as GBNF (or has no 'root' rule)"
 
 
+def _derive(schema: Any) -> tuple[str | None, str | None]:
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    try:
+        text: str = json_schema_to_gbnf(json.dumps(schema))
+    except MemoryError:
+        return None, f"the grammar it derives needs more than {CHILD_MEMORY_BYTES >> 20} MiB (bounds too large?)"
+    except RecursionError:
+        return None, "the schema is nested too deeply to derive a grammar from"
+    except Exception as exc:  # the converter raises bare Exceptions on unsupported schemas
+        return None, str(exc)[:200]
+    if len(text) > MAX_GBNF_CHARS:
+        return None, (f"the grammar derived has {len(text):,} characters, more than the limit of "
+                      f"{MAX_GBNF_CHARS:,} (bounds such as minItems or maxLength too large?)")
+    return text, None
+
+
 def _child() -> None:
     import ctypes
     import resource
 
     import llama_cpp
 
-    text = sys.stdin.buffer.read()
+    request = json.loads(sys.stdin.buffer.read())
     log: list[str] = []
 
     @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
@@ -79,11 +119,18 @@ def _child() -> None:
         mapped = int(statm.read().split()[0]) * resource.getpagesize()
     resource.setrlimit(resource.RLIMIT_AS, (mapped + CHILD_MEMORY_BYTES,) * 2)
     resource.setrlimit(resource.RLIMIT_CPU, (CHILD_CPU_S, CHILD_CPU_S))
+    if "json_schema" in request:
+        text, problem = _derive(request["json_schema"])
+        if text is None:
+            sys.stdout.write(json.dumps({"ok": False, "reason": problem}) + "\n")
+            return
+    else:
+        text = request["gbnf"]
     # no vocabulary: the parse does not need one (a token written by its text, <name>, is refused)
-    sampler = llama_cpp.llama_sampler_init_grammar(None, text, b"root")
+    sampler = llama_cpp.llama_sampler_init_grammar(None, text.encode("utf-8"), b"root")
     if sampler:
         llama_cpp.llama_sampler_free(sampler)
-    sys.stdout.write(json.dumps({"ok": bool(sampler), "log": "".join(log)}) + "\n")
+    sys.stdout.write(json.dumps({"ok": bool(sampler), "gbnf": text if sampler else None, "log": "".join(log)}) + "\n")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from ..errors import ModelError
 from ..plan import Sampling, Shot
 from ..settings import settings
 from .base import Generation, Student
-from .gbnf import gbnf_problem
+from .gbnf import gbnf_problem, grammar_from_json_schema
 from .models import resolve_model
 
 
@@ -380,14 +380,11 @@ class LlamaStudent(Student):
 
 
 def json_schema_grammar(schema: dict[str, Any]) -> str:
-    """GBNF text for a JSON schema (llama.cpp's own converter)."""
-    import json
-
+    """GBNF text for a JSON schema (llama.cpp's own converter, run in a child process with a memory and CPU
+    ceiling: the converter has no bounds of its own, see gbnf.py)."""
     if not llama_installed():
         _import_llama()  # the typed "not installed" error
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-    try:
-        grammar: str = json_schema_to_gbnf(json.dumps(schema))
-        return grammar
-    except Exception as exc:  # the converter raises bare Exceptions on unsupported schemas
-        raise ModelError(f"cannot derive a grammar from the JSON schema: {exc}", field="grammar") from None
+    text, problem = grammar_from_json_schema(schema)
+    if text is None:
+        raise ModelError(f"cannot derive a grammar from the JSON schema: {problem}", field="grammar")
+    return text
