@@ -8,8 +8,12 @@ import re
 from typing import Any
 
 import jsonschema
+import referencing.exceptions
+import regex
 
+from . import patterns
 from .errors import OutputParseError
+from .patterns import PatternTimeout
 from .plan import CodeBlockParser, JsonParser, NumberParser, OutputParser, RegexParser, TextParser
 
 # 1,234,567.89  -12.5  3e6  .5 ; commas only as thousands separators
@@ -64,10 +68,17 @@ def parse_json(text: str, schema: dict[str, Any]) -> Any:
         raise OutputParseError(f"output is not JSON ({exc.msg} at char {exc.pos}): {text[:200]!r}",
                                field="parser") from None
     try:
-        jsonschema.validate(value, schema)
+        patterns.validate(value, schema)
     except jsonschema.ValidationError as exc:
         path = "/".join(str(p) for p in exc.absolute_path) or "(root)"
         raise OutputParseError(f"output does not match the schema at {path}: {exc.message}", field="parser") from None
+    except PatternTimeout as exc:
+        raise OutputParseError(str(exc), field="parser.schema") from None
+    except RecursionError:
+        raise OutputParseError("output is nested too deeply to check against the schema", field="parser") from None
+    except referencing.exceptions.Unresolvable as exc:  # e.g. an anchor the load-time check cannot follow
+        raise OutputParseError(f"the schema's reference {exc!s:.120} does not resolve", field="parser.schema") \
+            from None
     return value
 
 
@@ -83,7 +94,10 @@ def parse_output(text: str, parser: OutputParser) -> Any:
         case JsonParser():
             return parse_json(text, parser.json_schema)
         case RegexParser():
-            found = re.search(parser.pattern, text, re.DOTALL)
+            try:
+                found = patterns.search(parser.pattern, text, regex.DOTALL)
+            except PatternTimeout as exc:
+                raise OutputParseError(str(exc), field="parser.pattern") from None
             if found is None:
                 if parser.fallback == "text":
                     return text.strip()

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .patterns import compile_problem, schema_problem
 from .policy import PolicyOverride
 
 PLAN_FORMAT = 1
@@ -99,6 +100,14 @@ class JsonParser(_Model):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
 
+    @field_validator("json_schema")
+    @classmethod
+    def _usable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        problem = schema_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
 
 class RegexParser(_Model):
     kind: Literal["regex"]
@@ -109,10 +118,9 @@ class RegexParser(_Model):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"pattern does not compile: {exc}") from None
+        problem = compile_problem(value)  # the `regex` module runs it, under a timeout (patterns.py)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
 
