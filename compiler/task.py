@@ -14,6 +14,7 @@ from sgde.runtime.errors import InputError, PlanError
 from sgde.runtime.jsonl import read_json_objects
 from sgde.runtime.plan import InputSpec, Plan
 from sgde.runtime.plan_io import load_plan, parse_plan
+from sgde.runtime.yaml_load import load_yaml
 
 from .errors import CompileError
 
@@ -47,7 +48,7 @@ class Example(BaseModel):
 def load_task(path: str | Path) -> Task:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
         return Task.model_validate(data)
     except OSError as exc:
         raise CompileError(f"cannot read task file {path}: {exc.strerror}", field="task") from None

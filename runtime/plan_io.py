@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from .errors import PlanError, PolicyError
 from .plan import Plan, split_ref
 from .policy import builtin_policy_names, load_policy
+from .yaml_load import load_yaml
 
 _HASH_KEY = "content_hash"
 
@@ -147,7 +148,7 @@ def load_plan(path: str | Path) -> Plan:
 
 def loads_plan(text: str, *, base_dir: Path | None = None, json_format: bool = False) -> Plan:
     try:
-        data = json.loads(text) if json_format else yaml.safe_load(text)
+        data = json.loads(text) if json_format else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise PlanError(f"not valid {'JSON' if json_format else 'YAML'}: {exc}") from None
     return parse_plan(data, base_dir=base_dir)
@@ -156,7 +157,11 @@ def loads_plan(text: str, *, base_dir: Path | None = None, json_format: bool = F
 # --- saving --------------------------------------------------------------------
 
 class _PlanDumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML ships no type hints: its classes are Any
-    """Multi-line strings (code, prompts) as literal blocks, so a diff reads like the code."""
+    """Multi-line strings (code, prompts) as literal blocks, so a diff reads like the code; no aliases (a
+    repeated value is written out again: the loader refuses aliases, see yaml_load.py)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 #: YAML line breaks PyYAML writes unescaped in plain/quoted/block styles and then reads back changed

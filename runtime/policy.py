@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic.json_schema import SkipJsonSchema
 
 from .errors import PolicyError
+from .yaml_load import load_yaml
 
 Backend = Literal["restricted", "docker"]
 
@@ -195,7 +196,7 @@ def load_policy(name_or_path: str | Path) -> Policy:
             raise PolicyError(f"unknown policy {source!r}; shipped policies: {builtin_policy_names()}", field="policy")
         text = ref.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise PolicyError(f"policy {source!r} is not valid YAML: {exc}", field="policy") from None
     if not isinstance(data, dict):

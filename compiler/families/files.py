@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from sgde.runtime.yaml_load import load_yaml
+
 from ..errors import FamilyError
 from .model import Family, parse_family
 
@@ -41,7 +43,7 @@ def save_family(family: Family, path: str | Path) -> None:
 
 def loads_family(text: str) -> Family:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise FamilyError(f"not valid YAML: {exc}") from None
     return parse_family(data)
