@@ -16,7 +16,7 @@ import json
 import signal
 import subprocess
 import sys
-from functools import lru_cache
+import threading
 from typing import Any
 
 MAX_GBNF_CHARS = 262_144  # a plan's hand-written grammar is a few lines; the local teacher's derived one 34 KB
@@ -44,13 +44,31 @@ def grammar_from_json_schema(schema: dict[str, Any]) -> tuple[str | None, str | 
     return _ask(request)
 
 
-@lru_cache(maxsize=256)
+_VERDICTS: dict[str, tuple[str | None, str | None]] = {}  # request -> verdict (not the transient failures)
+_MAX_VERDICTS = 256
+_LOCK = threading.Lock()
+
+
 def _ask(request: str) -> tuple[str | None, str | None]:
+    with _LOCK:
+        if request in _VERDICTS:
+            return _VERDICTS[request]
     try:
         done = subprocess.run([sys.executable, "-m", __name__], input=request.encode("utf-8"), capture_output=True,
                               timeout=CHECK_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return None, f"llama.cpp's grammar code did not finish within {CHECK_TIMEOUT_S:g} s"
+    except OSError as exc:  # e.g. no process can be started now
+        return None, f"the grammar check could not start: {exc}"
+    verdict = _verdict(done)
+    with _LOCK:
+        if len(_VERDICTS) >= _MAX_VERDICTS:
+            _VERDICTS.pop(next(iter(_VERDICTS)))
+        _VERDICTS[request] = verdict
+    return verdict
+
+
+def _verdict(done: subprocess.CompletedProcess[bytes]) -> tuple[str | None, str | None]:
     if done.returncode < 0:
         return None, _signal_reason(-done.returncode)
     try:
