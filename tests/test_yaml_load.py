@@ -8,14 +8,15 @@ import sys
 import pytest
 import yaml
 
-from sgde.runtime.errors import PlanError, PolicyError
 from sgde.runtime import plan_io
+from sgde.runtime.errors import PlanError, PolicyError
 from sgde.runtime.plan_io import dumps_yaml, loads_plan
 from sgde.runtime.policy import load_policy
 from sgde.runtime.yaml_load import load_yaml
 from tests.conftest import REPO
 
-LEVELS = "\n".join(f"        {b}: &{b} {{anyOf: [{', '.join(['*' + a] * 9)}]}}" for a, b in zip("abcdefg", "bcdefgh"))
+LEVELS = "\n".join(f"        {b}: &{b} {{anyOf: [{', '.join(['*' + a] * 9)}]}}"
+                   for a, b in zip("abcdefg", "bcdefgh", strict=True))
 BOMB = f"""name: p
 inputs: {{q: {{type: string}}}}
 output: {{from: say, type: string}}
