@@ -23,6 +23,7 @@ MAX_GBNF_CHARS = 262_144  # a plan's hand-written grammar is a few lines; the lo
 CHECK_TIMEOUT_S = 30.0
 CHILD_MEMORY_BYTES = 1 << 30  # address space the work may add to the child's
 CHILD_CPU_S = 10
+CHILD_STACK_BYTES = 8 << 20
 
 
 def gbnf_problem(text: str) -> str | None:
@@ -137,6 +138,11 @@ def _child() -> None:
         mapped = int(statm.read().split()[0]) * resource.getpagesize()
     resource.setrlimit(resource.RLIMIT_AS, (mapped + CHILD_MEMORY_BYTES,) * 2)
     resource.setrlimit(resource.RLIMIT_CPU, (CHILD_CPU_S, CHILD_CPU_S))
+    # the same stack everywhere (the kernel checks it as the stack grows), so what crashes does not depend on
+    # the caller's `ulimit -s`
+    _, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    stack = CHILD_STACK_BYTES if hard == resource.RLIM_INFINITY else min(CHILD_STACK_BYTES, hard)
+    resource.setrlimit(resource.RLIMIT_STACK, (stack, hard))
     if "json_schema" in request:
         text, problem = _derive(request["json_schema"])
         if text is None:
