@@ -62,10 +62,14 @@ def _ask(request: str) -> tuple[str | None, str | None]:
     except OSError as exc:  # e.g. no process can be started now
         return None, f"the grammar check could not start: {exc}"
     verdict = _verdict(done)
+    known = {request: verdict}
+    if verdict[0] is not None:  # a derived grammar parsed in the child: its text needs no second child
+        known[json.dumps({"gbnf": verdict[0]})] = (verdict[0], None)
     with _LOCK:
-        if len(_VERDICTS) >= _MAX_VERDICTS:
-            _VERDICTS.pop(next(iter(_VERDICTS)))
-        _VERDICTS[request] = verdict
+        for key, value in known.items():
+            if len(_VERDICTS) >= _MAX_VERDICTS:
+                _VERDICTS.pop(next(iter(_VERDICTS)))
+            _VERDICTS[key] = value
     return verdict
 
 
