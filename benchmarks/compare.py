@@ -108,6 +108,11 @@ def transcript_path(dspy_dir: Path, family: str, method: str, m: int) -> Path:
     return dspy_dir / f"{family}-{optimizer}-{program}-m{m}.jsonl"
 
 
+def program_path(dspy_dir: Path, family: str, method: str, m: int) -> Path:
+    """The optimised program, saved beside its transcript."""
+    return transcript_path(dspy_dir, family, method, m).with_suffix(".program.json")
+
+
 def teacher_cost(path: Path) -> dict[str, int]:
     """Teacher calls and request+reply characters (compact JSON) of a transcript; the one measure for all."""
     calls = load_transcript(path)
@@ -206,7 +211,7 @@ def run_dspy(method: str, m: int, family_dir: Path, variants: list[Variant], arg
     trainset = adapters.examples_from(train_rows[:m])
     student_lm = state["student_lm"]
     if args.dspy_saved:
-        saved = path.with_suffix(".program.json")
+        saved = program_path(args.dspy_dir, family, method, m)
         optimised = adapters.load_program(program_kind, state["pal_sandbox"], saved)
         log(f"{family} {method} m={m}: scoring the saved program {saved} (not optimised again)")
         items = score_dspy(optimised, student_lm, adapters, family, method, m, variants)
@@ -231,7 +236,7 @@ def run_dspy(method: str, m: int, family_dir: Path, variants: list[Variant], arg
     log(f"{family} {method} m={m}: optimised in {optimise_seconds:.0f} s, {teacher_lm.usage.calls} teacher calls, "
         f"{spent.calls} student calls")
     try:
-        optimised.save(str(path.with_suffix(".program.json")))
+        optimised.save(str(program_path(args.dspy_dir, family, method, m)))
     except Exception as exc:  # a record for reading, not needed to score
         log(f"  (could not save the optimised program: {exc})")
     items = score_dspy(optimised, student_lm, adapters, family, method, m, variants)
@@ -422,9 +427,9 @@ def main() -> None:
         if args.dspy_saved and args.teacher is not None:
             raise SystemExit("error: --dspy-saved scores saved programs, it asks no teacher: drop --teacher")
         if args.dspy_saved:
-            missing = [transcript_path(args.dspy_dir, f.name, method, m).with_suffix(".program.json")
-                       for f in family_dirs for method in dspy_methods for m in args.dspy_m
-                       if not transcript_path(args.dspy_dir, f.name, method, m).with_suffix(".program.json").exists()]
+            programs = [program_path(args.dspy_dir, f.name, method, m)
+                        for f in family_dirs for method in dspy_methods for m in args.dspy_m]
+            missing = [p for p in programs if not p.exists()]
             if missing:
                 listed = "\n  ".join(str(p) for p in missing)
                 raise SystemExit(f"error: no saved DSPy program\n  {listed}\nto score: optimise first (without "
