@@ -54,6 +54,7 @@ from sgde.runtime.plan import (
 from sgde.runtime.policy import Policy, load_policy
 from sgde.runtime.sandbox import SandboxBackend, make_backend
 from sgde.runtime.sandbox.base import isolation_for
+from sgde.runtime.yaml_load import compose_yaml
 
 from .audit import allow_list_findings, bandit_issues
 from .errors import CodeRejected
@@ -697,7 +698,7 @@ class _PlanLines:
     @classmethod
     def read(cls, path: Path) -> "_PlanLines":
         try:
-            root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+            root = compose_yaml(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             return cls({}, {})
         values: dict[str, dict[str, yaml.Node]] = {}

@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
+from . import nesting
 from .errors import InputError
 
 
 def read_json_objects(path: str | Path, *, field: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for every non-blank line; InputError(field=field) for an unreadable file,
-    text that is not UTF-8, a line that is not JSON, or JSON that is not an object."""
+    text that is not UTF-8, a line that is not JSON (or nested past `nesting.MAX_DEPTH`), or JSON that is not
+    an object."""
     path = Path(path)
     try:
         handle = open(path, encoding="utf-8")
@@ -26,9 +28,12 @@ def read_json_objects(path: str | Path, *, field: str) -> Iterator[tuple[int, di
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = nesting.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{lineno}: not JSON ({exc.msg})", field=field) from None
+        except nesting.TooDeep as exc:
+            raise InputError(f"{path}:{lineno}: {exc}", field=field, limit="max_depth", value=exc.limit) \
+                from None
         if not isinstance(row, dict):
             raise InputError(f"{path}:{lineno}: each line must be a JSON object", field=field)
         yield lineno, row

@@ -11,7 +11,7 @@ import jsonschema
 import referencing.exceptions
 import regex
 
-from . import patterns
+from . import nesting, patterns
 from .errors import OutputParseError
 from .patterns import PatternTimeout
 from .plan import CodeBlockParser, JsonParser, NumberParser, OutputParser, RegexParser, TextParser
@@ -57,16 +57,24 @@ def _json_candidate(text: str) -> str:
     return text[start:] if start >= 0 else text
 
 
+_TOO_DEEP = object()
+
+
 def parse_json(text: str, schema: dict[str, Any]) -> Any:
     candidate = _json_candidate(text).strip()
     try:
         value, _ = _STRICT_JSON.raw_decode(candidate)
-    except (json.JSONDecodeError, ValueError, RecursionError) as exc:
+    except RecursionError:  # deeper than Python's parser goes, so past the limit
+        value = _TOO_DEEP
+    except (json.JSONDecodeError, ValueError) as exc:
         if not isinstance(exc, json.JSONDecodeError):
             raise OutputParseError(f"output is not plain JSON ({str(exc)[:120]}): {text[:200]!r}",
                                    field="parser") from None
         raise OutputParseError(f"output is not JSON ({exc.msg} at char {exc.pos}): {text[:200]!r}",
                                field="parser") from None
+    if value is _TOO_DEEP or nesting.too_deep(value):  # what reads it next (schema, code, trace) walks it
+        raise OutputParseError(f"output is {nesting.TooDeep()}: {text[:200]!r}", field="parser", limit="max_depth",
+                               value=nesting.MAX_DEPTH)
     try:
         patterns.validate(value, schema)
     except jsonschema.ValidationError as exc:

@@ -38,6 +38,7 @@ class Canned:
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to stall before answering (released early at teardown)
+    raw: bytes | None = None  # the body as is, for what json.dumps cannot write (JSON nested past Python's stack)
 
 
 @dataclass
@@ -77,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
             404, api_error("not_found_error", f"stub: no route {self.path}"))
         if canned.delay:
             stub.release.wait(canned.delay)
-        data = json.dumps(canned.body or {}).encode()
+        data = canned.raw if canned.raw is not None else json.dumps(canned.body or {}).encode()
         try:
             self.send_response(canned.status)
             self.send_header("content-type", "application/json")
@@ -427,3 +428,13 @@ def test_a_compile_through_the_anthropic_teacher(stub, tmp_path, tiny_student):
     assert usage.input_tokens == 40000 and usage.cache_read_tokens == 30000 and usage.usd > 0
     assert result.plan.provenance.teacher == f"anthropic:{MODEL}"
     assert f"USD: {usage.usd:.4f}" in render_report(result)
+
+
+@pytest.mark.parametrize("levels", [65, 5000])
+def test_a_reply_nested_too_deeply_is_a_protocol_error_not_a_recursion_error(stub, make_teacher, levels):
+    # 65: the SDK parses it, the reply's own check refuses it; 5000: deeper than Python's json goes
+    body = json.dumps(message([tool_use("@@")])).replace('"@@"', '{"edits": ' + "[" * levels + "]" * levels + "}")
+    stub.then(Canned(200, raw=body.encode()))
+    with pytest.raises(TeacherProtocolError, match="nested") as caught:
+        make_teacher().ask(request())
+    assert caught.value.limit == "max_depth"

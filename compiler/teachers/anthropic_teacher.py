@@ -145,6 +145,9 @@ class AnthropicTeacher(Teacher):
                 f"attempts: {exc.__cause__ or exc}", limit="retries") from None
         except anthropic.AnthropicError as exc:  # anything else the SDK raises on purpose
             raise TeacherProtocolError(f"teacher {self.spec}: the Anthropic SDK failed: {exc}") from None
+        except RecursionError:  # the SDK parses the HTTP body with json, which recurses once per level
+            raise TeacherProtocolError(f"teacher {self.spec}: the API's reply is nested too deeply to parse",
+                                       limit="max_depth") from None
         usage = self._usage(message, seconds=time.monotonic() - started)
         return TeacherReply(data=self._tool_input(message, usage), usage=usage)
 

@@ -12,9 +12,11 @@ import json
 from abc import ABC, abstractmethod
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import TeacherReplyInvalid
+from sgde.runtime import nesting
+
+from ..errors import TeacherProtocolError, TeacherReplyInvalid
 
 #: "complete": a free-text chat completion ({"text": ...}), asked by benchmarks/dspy_adapters.py on behalf of DSPy
 RequestKind = Literal["derive_family", "critique", "complete"]
@@ -50,6 +52,16 @@ class TeacherReply(BaseModel):
 
     data: dict[str, Any] = Field(description="the response object, not yet validated against the schema")
     usage: TeacherUsage = Field(default_factory=TeacherUsage)
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _not_too_deep(cls, value: Any) -> Any:
+        # every backend's reply passes here before anything walks it (the schema check, the transcript);
+        # an SgdeError, not a ValueError, so pydantic lets it through as it is
+        if nesting.too_deep(value):
+            raise TeacherProtocolError(f"the teacher's reply is {nesting.TooDeep()}", limit="max_depth",
+                                       value=nesting.MAX_DEPTH)
+        return value
 
 
 class Teacher(ABC):

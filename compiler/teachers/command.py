@@ -12,6 +12,7 @@ import shlex
 import subprocess
 import time
 
+from sgde.runtime import nesting
 from sgde.runtime.settings import settings
 
 from ..errors import TeacherProtocolError, TeacherUnavailable
@@ -43,10 +44,13 @@ class CommandTeacher(Teacher):
             raise TeacherProtocolError(f"teacher command exited with status {done.returncode}: "
                                        f"{done.stderr.strip()[-500:] or '(no stderr)'}", value=done.returncode)
         try:
-            answer = json.loads(done.stdout)
+            answer = nesting.loads(done.stdout)
         except json.JSONDecodeError as exc:
             raise TeacherProtocolError(f"teacher command did not print JSON ({exc.msg} at line {exc.lineno}): "
                                        f"{done.stdout.strip()[:200]!r}") from None
+        except nesting.TooDeep as exc:
+            raise TeacherProtocolError(f"teacher command printed JSON {exc}", limit="max_depth",
+                                       value=exc.limit) from None
         if not isinstance(answer, dict):
             raise TeacherProtocolError(f"teacher command printed {type(answer).__name__}, not a JSON object")
         usage = TeacherUsage()

@@ -23,6 +23,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from sgde.runtime import nesting
+
 from ..errors import ReplayMismatch, TeacherProtocolError
 from .base import Teacher, TeacherReply, TeacherRequest
 
@@ -38,7 +40,7 @@ def load_transcript(path: str | Path) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            call = json.loads(line)
+            call = nesting.loads(line)
             TeacherRequest.model_validate(call["request"])
             TeacherReply.model_validate(call["reply"])
         except (ValueError, KeyError, TypeError) as exc:

@@ -20,12 +20,13 @@ import secrets
 import unicodedata
 from typing import Any
 
+from .. import nesting
 from ..errors import ERROR_TYPES, InvalidOutput, ProtocolViolation, SandboxCrashed, SandboxError
 from .runner.framing import HEADER
 
 #: requests larger than this are refused before they are sent (the runner's receive buffer)
 MAX_REQUEST_BYTES = 4 << 20
-#: deeper than the runner ever sends (its own limit on results is 64 levels)
+#: deeper than the runner ever sends (its own limit on results is nesting.MAX_DEPTH levels)
 MAX_REPLY_DEPTH = 80
 #: what Python itself will parse (sys.get_int_max_str_digits())
 MAX_INT_DIGITS = 4300
@@ -75,21 +76,6 @@ def _no_constant(text: str) -> Any:
     raise ValueError(f"{text} is not JSON")
 
 
-def _depth(value: Any) -> int:
-    """Nesting depth, without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        deepest = max(deepest, level)
-        if level > MAX_REPLY_DEPTH:
-            return level
-        if type(item) is dict:
-            stack.extend((v, level + 1) for v in item.values())
-        elif type(item) is list:
-            stack.extend((v, level + 1) for v in item)
-    return deepest
-
-
 def decode_json(body: bytes, what: str = "the sandbox's reply") -> Any:
     """JSON from a sandbox, or InvalidOutput saying which limit it broke."""
     try:
@@ -97,14 +83,12 @@ def decode_json(body: bytes, what: str = "the sandbox's reply") -> Any:
     except UnicodeDecodeError as exc:
         raise InvalidOutput(f"{what} is not UTF-8 (byte {exc.start})") from None
     try:
-        value = json.loads(text, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant)
-    except RecursionError:
+        value = nesting.loads(text, limit=MAX_REPLY_DEPTH, parse_int=_bounded_int, parse_float=_finite_float,
+                              parse_constant=_no_constant)
+    except nesting.TooDeep:
         raise InvalidOutput(f"{what} is nested too deeply (limit {MAX_REPLY_DEPTH} levels)") from None
     except (ValueError, TypeError, MemoryError) as exc:
         raise InvalidOutput(f"{what} is not valid JSON: {str(exc)[:200]}") from None
-    # fewer brackets than the limit cannot nest deeper than it; only then is the walk needed
-    if body.count(b"[") + body.count(b"{") > MAX_REPLY_DEPTH and _depth(value) > MAX_REPLY_DEPTH:
-        raise InvalidOutput(f"{what} is nested too deeply (limit {MAX_REPLY_DEPTH} levels)")
     return value
 
 

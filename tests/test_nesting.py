@@ -1,0 +1,186 @@
+"""Values nested past `nesting.MAX_DEPTH` are refused at every door, with an error that names the file, the
+line or the input, never a RecursionError from inside a parser: 1,000 "[" used to end `sgde run` in a
+traceback, and anything just under Python's stack got in and broke the next walk over it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sgde.compiler.errors import TeacherProtocolError
+from sgde.compiler.teachers.base import TeacherReply
+from sgde.compiler.teachers.command import CommandTeacher
+from sgde.compiler.teachers.transcript import load_transcript
+from sgde.runtime import nesting
+from sgde.runtime.errors import InputError, OutputParseError, PlanError
+from sgde.runtime.executor import Executor
+from sgde.runtime.jsonl import read_json_objects
+from sgde.runtime.parsers import parse_json
+from sgde.runtime.plan_io import loads_plan, parse_plan
+from sgde.runtime.sandbox.runner import execute as runner_execute
+from sgde.runtime.yaml_load import load_yaml
+from tests.test_compile_parts import REQUEST, script
+
+LIMIT = nesting.MAX_DEPTH
+HUGE = 100_000  # far past Python's recursion limit
+
+
+def brackets(levels: int, inner: str = "") -> str:
+    return "[" * levels + inner + "]" * levels
+
+
+def nested(levels: int) -> list:
+    value: list = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+COUNT_PLAN = {"name": "count", "inputs": {"items": {"type": "array"}},
+              "output": {"from": "count.n", "type": "integer"},
+              "nodes": [{"id": "count", "kind": "code", "reads": ["items"],
+                         "source": "def run(inputs):\n    return {'n': len(inputs['items'])}\n"}]}
+
+
+# --- the bound itself -----------------------------------------------------------------------------------
+
+@given(st.integers(min_value=0, max_value=3 * LIMIT), st.sampled_from(["[]", "{}"]))
+def test_loads_refuses_exactly_what_nests_past_the_limit(levels, kind):
+    text = "1"
+    for _ in range(levels):
+        text = f"[{text}]" if kind == "[]" else f'{{"k": {text}}}'
+    if levels > LIMIT:
+        with pytest.raises(nesting.TooDeep, match=f"more than {LIMIT} levels"):
+            nesting.loads(text)
+        with pytest.raises(nesting.TooDeep):
+            nesting.loads(text.encode())
+    else:
+        assert nesting.loads(text) == json.loads(text)
+    assert nesting.too_deep(json.loads(text)) is (levels > LIMIT)
+
+
+def test_past_pythons_stack_is_too_deep_not_a_recursion_error():
+    with pytest.raises(nesting.TooDeep):
+        nesting.loads(brackets(HUGE))
+
+
+def test_a_cyclic_value_is_too_deep_and_the_walk_ends():
+    loop: list = []
+    loop.append(loop)
+    cyclic: dict = {}
+    cyclic["self"] = cyclic
+    assert nesting.too_deep(loop) and nesting.too_deep(cyclic)
+    assert not nesting.too_deep(("a", [1, {"b": 2}])) and not nesting.too_deep("x" * 10_000)
+
+
+def test_the_sandbox_runner_keeps_the_same_limit_on_results():
+    # the runner cannot import the host's module; a value any node may read could be a node's result
+    assert runner_execute.MAX_DEPTH == nesting.MAX_DEPTH
+
+
+# --- documents: plans, policies, tasks, families --------------------------------------------------------
+
+def test_yaml_refuses_nesting_past_the_limit_at_its_line():
+    assert load_yaml("x: " + brackets(LIMIT - 1)) == {"x": nested(LIMIT - 1)}
+    for text in ("a: 1\nx: " + brackets(LIMIT), brackets(HUGE)):
+        with pytest.raises(yaml.YAMLError, match=f"more than {LIMIT} levels deep") as caught:
+            load_yaml(text)
+        assert caught.value.problem_mark.line == text.count("\n")
+
+
+def test_yaml_block_style_nesting_is_refused_too():
+    text = "".join(f"{'  ' * level}k{level}:\n" for level in range(LIMIT + 1)) + "  " * (LIMIT + 1) + "v\n"
+    with pytest.raises(yaml.YAMLError, match="levels deep"):
+        load_yaml(text)
+
+
+@pytest.mark.parametrize("json_format", [False, True])
+def test_a_plan_file_nested_too_deeply_is_a_plan_error(json_format):
+    text = f'{{"sgde_plan": 1, "name": "p", "x": {brackets(HUGE)}}}'
+    with pytest.raises(PlanError, match="levels deep"):
+        loads_plan(text, json_format=json_format)
+
+
+def test_a_plan_built_in_code_meets_the_same_limit():
+    data = dict(COUNT_PLAN, description=nested(LIMIT + 1))
+    with pytest.raises(PlanError, match="levels deep") as caught:
+        parse_plan(data)
+    assert caught.value.limit == "max_depth"
+
+
+# --- inputs -----------------------------------------------------------------------------------------------
+
+def test_input_files_name_the_file_and_line(tmp_path):
+    path = tmp_path / "inputs.jsonl"
+    path.write_text('{"items": []}\n' + json.dumps({"items": "@"}).replace('"@"', brackets(HUGE)) + "\n")
+    rows = read_json_objects(path, field="input-file")
+    assert next(rows) == (1, {"items": []})
+    with pytest.raises(InputError, match=r"inputs.jsonl:2: nested more than") as caught:
+        next(rows)
+    assert caught.value.field == "input-file" and caught.value.limit == "max_depth"
+
+
+def test_executor_refuses_a_deep_or_cyclic_input_by_name():
+    loop: list = []
+    loop.append(loop)
+    with Executor(parse_plan(COUNT_PLAN)) as executor:
+        assert executor.run({"items": nested(LIMIT)}).output == 1
+        for value in (nested(LIMIT + 1), loop):
+            with pytest.raises(InputError, match="input 'items' is nested") as caught:
+                executor.check_inputs({"items": value})
+            assert caught.value.field == "items"
+
+
+def test_sgde_run_says_which_input_is_too_deep(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump(COUNT_PLAN))
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_text('{"items": ' + brackets(HUGE) + "}\n")
+    cli = [sys.executable, "-m", "sgde.compiler.cli", "run", str(plan)]
+    for args, words in ((["--input-file", str(inputs)], "in.jsonl:1: nested more than"),
+                        (["-i", "items=" + brackets(2000)], "input 'items' is nested more than")):
+        done = subprocess.run(cli + args, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr, done.stderr
+    done = subprocess.run(cli + ["-i", "items=" + brackets(3)], capture_output=True, text=True, timeout=120)
+    assert json.loads(done.stdout) == {"ok": True, "output": 1}
+
+
+# --- student output -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("levels", [LIMIT + 1, 900, HUGE])
+def test_a_student_output_nested_too_deeply_is_a_parse_error(levels):
+    with pytest.raises(OutputParseError, match="nested") as caught:
+        parse_json(brackets(levels), {"type": "array"})
+    assert caught.value.field == "parser"
+    assert parse_json(brackets(LIMIT), {"type": "array"}) == nested(LIMIT)
+
+
+# --- teachers -------------------------------------------------------------------------------------------
+
+def test_every_teacher_reply_is_checked_before_anything_walks_it():
+    with pytest.raises(TeacherProtocolError, match="reply is nested") as caught:
+        TeacherReply(data={"edits": nested(LIMIT)})
+    assert caught.value.limit == "max_depth"
+    assert TeacherReply(data={"edits": nested(LIMIT - 1)}).data["edits"] == nested(LIMIT - 1)
+
+
+@pytest.mark.parametrize("levels", [LIMIT + 1, HUGE])
+def test_a_command_teacher_printing_deep_json_is_a_protocol_error(tmp_path, levels):
+    body = f"sys.stdout.write('{{\"edits\": ' + '[' * {levels} + ']' * {levels} + '}}')"
+    with pytest.raises(TeacherProtocolError, match="nested") as caught:
+        CommandTeacher(script(tmp_path, body)).ask(REQUEST)
+    assert caught.value.limit == "max_depth"
+
+
+def test_a_transcript_line_nested_too_deeply_is_named(tmp_path):
+    good = json.dumps({"request": REQUEST.model_dump(mode="json"), "reply": {"data": {"n": 1}}})
+    path = tmp_path / "transcript.jsonl"
+    path.write_text(good + "\n" + good.replace('{"n": 1}', '{"n": ' + brackets(HUGE) + "}") + "\n" + good + "\n")
+    with pytest.raises(TeacherProtocolError, match="line 2 is not a recorded call: nested more than"):
+        load_transcript(path)
