@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import typer
 
-from . import nesting
+from . import strict_json
 from .cli_approval import approved_for_deployment, key_app, verify
 from .cli_output import emit, fail
 from .errors import InputError, SgdeError
@@ -51,12 +51,12 @@ def _coerce(name: str, text: str, type_name: str) -> Any:
     if type_name == "string":
         return text
     try:
-        return nesting.loads(text)
+        return strict_json.loads(text)
     except json.JSONDecodeError:
         raise InputError(f"input {name!r} must be {type_name} written as JSON, got {text[:200]!r}", field=name) \
             from None
-    except nesting.TooDeep as exc:
-        raise InputError(f"input {name!r} is {exc}", field=name, limit="max_depth", value=exc.limit) from None
+    except strict_json.NotStrictJson as exc:
+        raise InputError(f"input {name!r}: {exc}", field=name, limit=exc.limit) from None
 
 
 def _parse_inputs(pairs: list[str], plan: Plan) -> dict[str, Any]:
@@ -183,11 +183,11 @@ def sandbox_exec(file: Path = typer.Argument(..., help="Python file defining run
         if backend is not None:
             chosen = Policy.model_validate({**chosen.model_dump(), "backend": backend})
         try:
-            inputs = nesting.loads(input_json)
+            inputs = strict_json.loads(input_json)
         except json.JSONDecodeError as exc:
             raise InputError(f"--input is not JSON: {exc.msg}", field="input") from None
-        except nesting.TooDeep as exc:
-            raise InputError(f"--input is {exc}", field="input", limit="max_depth", value=exc.limit) from None
+        except strict_json.NotStrictJson as exc:
+            raise InputError(f"--input: {exc}", field="input", limit=exc.limit) from None
         if not isinstance(inputs, dict):
             raise InputError("--input must be a JSON object", field="input")
         try:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import nesting
+from . import strict_json
 from .aggregate import aggregate
 from .approval import OS_WALLS, Check, unreviewed_nodes
 from .errors import ApprovalError, InputError, ModelError, NodeFailed, PlanError, PolicyError, SgdeError
@@ -257,9 +257,9 @@ class Executor:
             if not check_value_type(inputs[name], spec.type):
                 raise InputError(f"input {name!r} must be {spec.type}, got {type(inputs[name]).__name__}",
                                  field=name)
-            if nesting.too_deep(inputs[name]):  # JSON files are checked as they are read; this is for callers
-                raise InputError(f"input {name!r} is {nesting.TooDeep()}", field=name, limit="max_depth",
-                                 value=nesting.MAX_DEPTH)
+            if strict_json.too_deep(inputs[name]):  # JSON is checked as it is read; this is for library callers
+                raise InputError(f"input {name!r}: {strict_json.TooDeep()}", field=name, limit="max_depth",
+                                 value=strict_json.MAX_DEPTH)
         return dict(inputs)
 
     def run(self, inputs: dict[str, Any]) -> RunResult:

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from . import nesting
+from . import strict_json
 from .errors import InputError
 
 
 def read_json_objects(path: str | Path, *, field: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for every non-blank line; InputError(field=field) for an unreadable file,
-    text that is not UTF-8, a line that is not JSON (or nested past `nesting.MAX_DEPTH`), or JSON that is not
+    text that is not UTF-8, a line that is not JSON (or breaks a `strict_json` rule), or JSON that is not
     an object."""
     path = Path(path)
     try:
@@ -28,12 +28,11 @@ def read_json_objects(path: str | Path, *, field: str) -> Iterator[tuple[int, di
         if not line.strip():
             continue
         try:
-            row = nesting.loads(line)
+            row = strict_json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{lineno}: not JSON ({exc.msg})", field=field) from None
-        except nesting.TooDeep as exc:
-            raise InputError(f"{path}:{lineno}: {exc}", field=field, limit="max_depth", value=exc.limit) \
-                from None
+        except strict_json.NotStrictJson as exc:
+            raise InputError(f"{path}:{lineno}: {exc}", field=field, limit=exc.limit) from None
         if not isinstance(row, dict):
             raise InputError(f"{path}:{lineno}: each line must be a JSON object", field=field)
         yield lineno, row

@@ -11,7 +11,7 @@ import jsonschema
 import referencing.exceptions
 import regex
 
-from . import nesting, patterns
+from . import patterns, strict_json
 from .errors import OutputParseError
 from .patterns import PatternTimeout
 from .plan import CodeBlockParser, JsonParser, NumberParser, OutputParser, RegexParser, TextParser
@@ -34,21 +34,6 @@ def parse_number(text: str, pick: str = "last") -> int | float:
     return value
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text[:40]} is out of range")
-    return value
-
-
-#: JSON as the standard says: no NaN/Infinity (which json accepts by default and no JSON reader does)
-_STRICT_JSON = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
-
-
 def _json_candidate(text: str) -> str:
     fenced = re.search(r"```(?:json)?\s*\n(.*?)```", text, re.DOTALL)
     if fenced:
@@ -57,24 +42,16 @@ def _json_candidate(text: str) -> str:
     return text[start:] if start >= 0 else text
 
 
-_TOO_DEEP = object()
-
-
 def parse_json(text: str, schema: dict[str, Any]) -> Any:
     candidate = _json_candidate(text).strip()
     try:
-        value, _ = _STRICT_JSON.raw_decode(candidate)
-    except RecursionError:  # deeper than Python's parser goes, so past the limit
-        value = _TOO_DEEP
-    except (json.JSONDecodeError, ValueError) as exc:
-        if not isinstance(exc, json.JSONDecodeError):
-            raise OutputParseError(f"output is not plain JSON ({str(exc)[:120]}): {text[:200]!r}",
-                                   field="parser") from None
+        value, _ = strict_json.raw_decode(candidate)
+    except json.JSONDecodeError as exc:
         raise OutputParseError(f"output is not JSON ({exc.msg} at char {exc.pos}): {text[:200]!r}",
                                field="parser") from None
-    if value is _TOO_DEEP or nesting.too_deep(value):  # what reads it next (schema, code, trace) walks it
-        raise OutputParseError(f"output is {nesting.TooDeep()}: {text[:200]!r}", field="parser", limit="max_depth",
-                               value=nesting.MAX_DEPTH)
+    except strict_json.NotStrictJson as exc:  # what reads it next (schema, code, trace) walks it
+        raise OutputParseError(f"output is not plain JSON ({exc}): {text[:200]!r}", field="parser",
+                               limit=exc.limit) from None
     try:
         patterns.validate(value, schema)
     except jsonschema.ValidationError as exc:

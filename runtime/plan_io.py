@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from . import nesting
+from . import strict_json
 from .errors import PlanError, PolicyError
 from .plan import Plan, split_ref
 from .policy import builtin_policy_names, load_policy
@@ -93,8 +93,8 @@ def parse_plan(data: Any, *, base_dir: Path | None = None) -> Plan:
     """Validate a decoded YAML/JSON document into a checked Plan."""
     if not isinstance(data, dict):
         raise PlanError("a plan must be a mapping at the top level")
-    if nesting.too_deep(data):  # a plan built in code, or sent to a service, meets the file's limit too
-        raise PlanError(f"the plan is {nesting.TooDeep()}", limit="max_depth", value=nesting.MAX_DEPTH)
+    if strict_json.too_deep(data):  # a plan built in code, or sent to a service, meets the file's limit too
+        raise PlanError(f"the plan is {strict_json.TooDeep()}", limit="max_depth", value=strict_json.MAX_DEPTH)
     data = dict(data)
     recorded_hash = data.pop(_HASH_KEY, None)
     try:
@@ -151,8 +151,8 @@ def load_plan(path: str | Path) -> Plan:
 
 def loads_plan(text: str, *, base_dir: Path | None = None, json_format: bool = False) -> Plan:
     try:
-        data = nesting.loads(text) if json_format else load_yaml(text)
-    except (json.JSONDecodeError, nesting.TooDeep, yaml.YAMLError) as exc:
+        data = strict_json.loads(text) if json_format else load_yaml(text)
+    except (json.JSONDecodeError, strict_json.NotStrictJson, yaml.YAMLError) as exc:
         raise PlanError(f"not valid {'JSON' if json_format else 'YAML'}: {exc}") from None
     return parse_plan(data, base_dir=base_dir)
 

@@ -4,7 +4,7 @@ An alias (``*name``) repeats an anchored value without copying it, so nine lines
 a document of 43 million values the moment anything walks it (the schema check, the content hash): a plan
 file of 1 KB hung ``sgde validate``. sgde writes no aliases, and a reviewer should see every value where it
 is used, so a document with one is refused, at the line of the alias. A document nested deeper than
-`nesting.MAX_DEPTH` is refused at the line where it goes past it (PyYAML's composer recurses once per level).
+`strict_json.MAX_DEPTH` is refused at the line where it goes past it (PyYAML's composer recurses once per level).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .nesting import MAX_DEPTH
+from .strict_json import MAX_DEPTH
 
 
 class _NoAliasLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no type hints

@@ -69,7 +69,7 @@ def test_local_references_work_and_deep_outputs_are_a_typed_error():
     tree = {"$defs": {"t": {"type": "array", "items": {"$ref": "#/$defs/t"}}}, "$ref": "#/$defs/t"}
     parser = JsonParser(kind="json", schema=tree)
     assert parse_output("[[], [[]]]", parser) == [[], [[]]]
-    deepest = "[" * 64 + "]" * 64  # nesting.MAX_DEPTH: the schema check's recursion stays within the stack
+    deepest = "[" * 64 + "]" * 64  # strict_json.MAX_DEPTH: the schema check's recursion stays within the stack
     assert parse_output(deepest, parser) == json.loads(deepest)
     with pytest.raises(OutputParseError, match="nested more than 64 levels"):
         parse_output("[" * 500 + "]" * 500, parser)  # decodes, but checking it would overflow the stack

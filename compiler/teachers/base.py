@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sgde.runtime import nesting
+from sgde.runtime import strict_json
 
 from ..errors import TeacherProtocolError, TeacherReplyInvalid
 
@@ -58,9 +58,9 @@ class TeacherReply(BaseModel):
     def _not_too_deep(cls, value: Any) -> Any:
         # every backend's reply passes here before anything walks it (the schema check, the transcript);
         # an SgdeError, not a ValueError, so pydantic lets it through as it is
-        if nesting.too_deep(value):
-            raise TeacherProtocolError(f"the teacher's reply is {nesting.TooDeep()}", limit="max_depth",
-                                       value=nesting.MAX_DEPTH)
+        if strict_json.too_deep(value):
+            raise TeacherProtocolError(f"the teacher's reply is {strict_json.TooDeep()}", limit="max_depth",
+                                       value=strict_json.MAX_DEPTH)
         return value
 
 

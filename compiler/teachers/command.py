@@ -12,7 +12,7 @@ import shlex
 import subprocess
 import time
 
-from sgde.runtime import nesting
+from sgde.runtime import strict_json
 from sgde.runtime.settings import settings
 
 from ..errors import TeacherProtocolError, TeacherUnavailable
@@ -44,13 +44,13 @@ class CommandTeacher(Teacher):
             raise TeacherProtocolError(f"teacher command exited with status {done.returncode}: "
                                        f"{done.stderr.strip()[-500:] or '(no stderr)'}", value=done.returncode)
         try:
-            answer = nesting.loads(done.stdout)
+            answer = strict_json.loads(done.stdout)
         except json.JSONDecodeError as exc:
             raise TeacherProtocolError(f"teacher command did not print JSON ({exc.msg} at line {exc.lineno}): "
                                        f"{done.stdout.strip()[:200]!r}") from None
-        except nesting.TooDeep as exc:
-            raise TeacherProtocolError(f"teacher command printed JSON {exc}", limit="max_depth",
-                                       value=exc.limit) from None
+        except strict_json.NotStrictJson as exc:
+            raise TeacherProtocolError(f"teacher command printed JSON sgde does not take: {exc}", limit=exc.limit) \
+                from None
         if not isinstance(answer, dict):
             raise TeacherProtocolError(f"teacher command printed {type(answer).__name__}, not a JSON object")
         usage = TeacherUsage()

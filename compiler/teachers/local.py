@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 
-from sgde.runtime import nesting
+from sgde.runtime import strict_json
 from sgde.runtime.errors import SgdeError
 from sgde.runtime.plan import Sampling
 from sgde.runtime.settings import settings
@@ -78,9 +78,9 @@ class LocalTeacher(Teacher):
         except SgdeError as exc:
             raise TeacherUnavailable(f"local teacher failed: {exc.message}") from None
         try:
-            data = nesting.loads(generation.text)
-        except nesting.TooDeep as exc:
-            raise TeacherProtocolError(f"local teacher's reply is {exc}", limit="max_depth", value=exc.limit) \
+            data = strict_json.loads(generation.text)
+        except strict_json.NotStrictJson as exc:
+            raise TeacherProtocolError(f"local teacher's reply is JSON sgde does not take: {exc}", limit=exc.limit) \
                 from None
         except json.JSONDecodeError:
             # the token budget ran out mid-object: still a reply (recorded, replayable), one the schema

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from sgde.runtime import nesting
+from sgde.runtime import strict_json
 from sgde.runtime.settings import setting_or_exit
 
 
@@ -93,9 +93,9 @@ def check(response_path: Path) -> int:
     request_path = response_path.with_name(f"request-{number.group(1)}.json")
     request = json.loads(request_path.read_text(encoding="utf-8"))
     try:
-        answer = nesting.loads(response_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, nesting.TooDeep) as exc:
-        print(f"not JSON: {exc}" if isinstance(exc, json.JSONDecodeError) else f"JSON {exc}")
+        answer = strict_json.loads(response_path.read_text(encoding="utf-8"))
+    except ValueError as exc:  # bad syntax, or a strict_json rule broken
+        print(f"not JSON sgde takes: {exc}")
         return 1
     answer = answer.get("response", answer) if isinstance(answer, dict) and set(answer) <= {"response", "usage"} \
         else answer

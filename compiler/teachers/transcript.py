@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sgde.runtime import nesting
+from sgde.runtime import strict_json
 
 from ..errors import ReplayMismatch, TeacherProtocolError
 from .base import Teacher, TeacherReply, TeacherRequest
@@ -40,7 +40,7 @@ def load_transcript(path: str | Path) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            call = nesting.loads(line)
+            call = strict_json.loads(line)
             TeacherRequest.model_validate(call["request"])
             TeacherReply.model_validate(call["reply"])
         except (ValueError, KeyError, TypeError) as exc:

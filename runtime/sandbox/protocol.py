@@ -20,16 +20,14 @@ import secrets
 import unicodedata
 from typing import Any
 
-from .. import nesting
+from .. import strict_json
 from ..errors import ERROR_TYPES, InvalidOutput, ProtocolViolation, SandboxCrashed, SandboxError
 from .runner.framing import HEADER
 
 #: requests larger than this are refused before they are sent (the runner's receive buffer)
 MAX_REQUEST_BYTES = 4 << 20
-#: deeper than the runner ever sends (its own limit on results is nesting.MAX_DEPTH levels)
+#: deeper than the runner ever sends (its own limit on results is strict_json.MAX_DEPTH levels)
 MAX_REPLY_DEPTH = 80
-#: what Python itself will parse (sys.get_int_max_str_digits())
-MAX_INT_DIGITS = 4300
 #: error types a runner may report; anything else is a crash
 _REPLY_ERROR_TYPES = frozenset({"compile_refused", "policy_violation", "invalid_output", "output_too_large",
                                 "memory", "node_raised", "pids", "timeout", "sandbox_crashed"})
@@ -58,24 +56,6 @@ def encode(message: dict[str, Any]) -> bytes:
 
 # --- decoding --------------------------------------------------------------------------------
 
-def _bounded_int(text: str) -> int:
-    digits = len(text) - (text[0] == "-")
-    if digits > MAX_INT_DIGITS:
-        raise ValueError(f"an integer of {digits} digits (limit {MAX_INT_DIGITS})")
-    return int(text)
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is not a finite number")
-    return value
-
-
-def _no_constant(text: str) -> Any:
-    raise ValueError(f"{text} is not JSON")
-
-
 def decode_json(body: bytes, what: str = "the sandbox's reply") -> Any:
     """JSON from a sandbox, or InvalidOutput saying which limit it broke."""
     try:
@@ -83,11 +63,10 @@ def decode_json(body: bytes, what: str = "the sandbox's reply") -> Any:
     except UnicodeDecodeError as exc:
         raise InvalidOutput(f"{what} is not UTF-8 (byte {exc.start})") from None
     try:
-        value = nesting.loads(text, limit=MAX_REPLY_DEPTH, parse_int=_bounded_int, parse_float=_finite_float,
-                              parse_constant=_no_constant)
-    except nesting.TooDeep:
+        value = strict_json.loads(text, max_depth=MAX_REPLY_DEPTH)
+    except strict_json.TooDeep:
         raise InvalidOutput(f"{what} is nested too deeply (limit {MAX_REPLY_DEPTH} levels)") from None
-    except (ValueError, TypeError, MemoryError) as exc:
+    except (ValueError, TypeError, MemoryError) as exc:  # bad syntax, NaN, an integer past Python's limit
         raise InvalidOutput(f"{what} is not valid JSON: {str(exc)[:200]}") from None
     return value
 

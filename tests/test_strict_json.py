@@ -1,6 +1,7 @@
-"""Values nested past `nesting.MAX_DEPTH` are refused at every door, with an error that names the file, the
-line or the input, never a RecursionError from inside a parser: 1,000 "[" used to end `sgde run` in a
-traceback, and anything just under Python's stack got in and broke the next walk over it."""
+"""JSON that breaks a `strict_json` rule (nested past MAX_DEPTH, NaN/Infinity, a number out of range, an integer
+longer than Python converts) is refused at every door, with an error that names the file, the line or the
+input: 1,000 "[" or a 5,000-digit integer used to end `sgde run` in a traceback from inside json, and a value
+just under Python's stack got in and broke the next walk over it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from sgde.compiler.errors import TeacherProtocolError
 from sgde.compiler.teachers.base import TeacherReply
 from sgde.compiler.teachers.command import CommandTeacher
 from sgde.compiler.teachers.transcript import load_transcript
-from sgde.runtime import nesting
+from sgde.runtime import strict_json
 from sgde.runtime.errors import InputError, OutputParseError, PlanError
 from sgde.runtime.executor import Executor
 from sgde.runtime.jsonl import read_json_objects
@@ -27,7 +28,9 @@ from sgde.runtime.sandbox.runner import execute as runner_execute
 from sgde.runtime.yaml_load import load_yaml
 from tests.test_compile_parts import REQUEST, script
 
-LIMIT = nesting.MAX_DEPTH
+LIMIT = strict_json.MAX_DEPTH
+# json.loads takes the first three; the integer it refuses with a bare ValueError from inside its scanner
+NOT_STRICT = ["[NaN]", "[-Infinity]", "[1e999]", "[" + "9" * 5000 + "]"]
 HUGE = 100_000  # far past Python's recursion limit
 
 
@@ -56,18 +59,18 @@ def test_loads_refuses_exactly_what_nests_past_the_limit(levels, kind):
     for _ in range(levels):
         text = f"[{text}]" if kind == "[]" else f'{{"k": {text}}}'
     if levels > LIMIT:
-        with pytest.raises(nesting.TooDeep, match=f"more than {LIMIT} levels"):
-            nesting.loads(text)
-        with pytest.raises(nesting.TooDeep):
-            nesting.loads(text.encode())
+        with pytest.raises(strict_json.TooDeep, match=f"more than {LIMIT} levels"):
+            strict_json.loads(text)
+        with pytest.raises(strict_json.TooDeep):
+            strict_json.loads(text.encode())
     else:
-        assert nesting.loads(text) == json.loads(text)
-    assert nesting.too_deep(json.loads(text)) is (levels > LIMIT)
+        assert strict_json.loads(text) == json.loads(text)
+    assert strict_json.too_deep(json.loads(text)) is (levels > LIMIT)
 
 
 def test_past_pythons_stack_is_too_deep_not_a_recursion_error():
-    with pytest.raises(nesting.TooDeep):
-        nesting.loads(brackets(HUGE))
+    with pytest.raises(strict_json.TooDeep):
+        strict_json.loads(brackets(HUGE))
 
 
 def test_a_cyclic_value_is_too_deep_and_the_walk_ends():
@@ -75,13 +78,26 @@ def test_a_cyclic_value_is_too_deep_and_the_walk_ends():
     loop.append(loop)
     cyclic: dict = {}
     cyclic["self"] = cyclic
-    assert nesting.too_deep(loop) and nesting.too_deep(cyclic)
-    assert not nesting.too_deep(("a", [1, {"b": 2}])) and not nesting.too_deep("x" * 10_000)
+    assert strict_json.too_deep(loop) and strict_json.too_deep(cyclic)
+    assert not strict_json.too_deep(("a", [1, {"b": 2}])) and not strict_json.too_deep("x" * 10_000)
 
 
-def test_the_sandbox_runner_keeps_the_same_limit_on_results():
+def test_the_sandbox_runner_keeps_the_same_limits_on_results():
     # the runner cannot import the host's module; a value any node may read could be a node's result
-    assert runner_execute.MAX_DEPTH == nesting.MAX_DEPTH
+    assert runner_execute.MAX_DEPTH == strict_json.MAX_DEPTH
+    assert runner_execute.MAX_INT_DIGITS == strict_json.MAX_INT_DIGITS == sys.get_int_max_str_digits()
+
+
+@pytest.mark.parametrize("text", NOT_STRICT)
+def test_numbers_outside_json_or_past_pythons_integer_limit_are_refused(text):
+    with pytest.raises(strict_json.NotStrictJson) as caught:
+        strict_json.loads(text)
+    assert caught.value.limit == ("int_digits" if "9" * 5000 in text else None)
+
+
+def test_numbers_inside_the_limits_are_read_as_json_reads_them():
+    text = "[" + "9" * 4300 + ", -1.5e300, 0, 2.5]"
+    assert strict_json.loads(text) == json.loads(text)
 
 
 # --- documents: plans, policies, tasks, families --------------------------------------------------------
@@ -124,6 +140,10 @@ def test_input_files_name_the_file_and_line(tmp_path):
     with pytest.raises(InputError, match=r"inputs.jsonl:2: nested more than") as caught:
         next(rows)
     assert caught.value.field == "input-file" and caught.value.limit == "max_depth"
+    for text in NOT_STRICT:
+        path.write_text('{"items": ' + text + "}\n")
+        with pytest.raises(InputError, match=r"inputs.jsonl:1: .*(not a JSON number|out of range|digits)"):
+            next(read_json_objects(path, field="input-file"))
 
 
 def test_executor_refuses_a_deep_or_cyclic_input_by_name():
@@ -132,7 +152,7 @@ def test_executor_refuses_a_deep_or_cyclic_input_by_name():
     with Executor(parse_plan(COUNT_PLAN)) as executor:
         assert executor.run({"items": nested(LIMIT)}).output == 1
         for value in (nested(LIMIT + 1), loop):
-            with pytest.raises(InputError, match="input 'items' is nested") as caught:
+            with pytest.raises(InputError, match="input 'items': nested") as caught:
                 executor.check_inputs({"items": value})
             assert caught.value.field == "items"
 
@@ -144,7 +164,9 @@ def test_sgde_run_says_which_input_is_too_deep(tmp_path):
     inputs.write_text('{"items": ' + brackets(HUGE) + "}\n")
     cli = [sys.executable, "-m", "sgde.compiler.cli", "run", str(plan)]
     for args, words in ((["--input-file", str(inputs)], "in.jsonl:1: nested more than"),
-                        (["-i", "items=" + brackets(2000)], "input 'items' is nested more than")):
+                        (["-i", "items=" + brackets(2000)], "input 'items': nested more than"),
+                        (["-i", "items=[" + "9" * 5000 + "]"], "input 'items': an integer of 5000 digits"),
+                        (["-i", "items=[NaN]"], "input 'items': NaN is not a JSON number")):
         done = subprocess.run(cli + args, capture_output=True, text=True, timeout=120)
         assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr, done.stderr
     done = subprocess.run(cli + ["-i", "items=" + brackets(3)], capture_output=True, text=True, timeout=120)
@@ -157,8 +179,14 @@ def test_sgde_run_says_which_input_is_too_deep(tmp_path):
 def test_a_student_output_nested_too_deeply_is_a_parse_error(levels):
     with pytest.raises(OutputParseError, match="nested") as caught:
         parse_json(brackets(levels), {"type": "array"})
-    assert caught.value.field == "parser"
+    assert caught.value.field == "parser" and caught.value.limit == "max_depth"
     assert parse_json(brackets(LIMIT), {"type": "array"}) == nested(LIMIT)
+
+
+@pytest.mark.parametrize("text", NOT_STRICT)
+def test_a_student_output_with_numbers_outside_json_is_a_parse_error(text):
+    with pytest.raises(OutputParseError, match="not plain JSON"):
+        parse_json(text, {"type": "array"})
 
 
 # --- teachers -------------------------------------------------------------------------------------------
@@ -170,12 +198,14 @@ def test_every_teacher_reply_is_checked_before_anything_walks_it():
     assert TeacherReply(data={"edits": nested(LIMIT - 1)}).data["edits"] == nested(LIMIT - 1)
 
 
-@pytest.mark.parametrize("levels", [LIMIT + 1, HUGE])
-def test_a_command_teacher_printing_deep_json_is_a_protocol_error(tmp_path, levels):
-    body = f"sys.stdout.write('{{\"edits\": ' + '[' * {levels} + ']' * {levels} + '}}')"
-    with pytest.raises(TeacherProtocolError, match="nested") as caught:
+@pytest.mark.parametrize("value, words, limit", [(brackets(LIMIT), "nested", "max_depth"),
+                                                  (brackets(HUGE), "nested", "max_depth"),
+                                                  ("[NaN]", "NaN is not a JSON number", None)])
+def test_a_command_teacher_printing_json_sgde_does_not_take_is_a_protocol_error(tmp_path, value, words, limit):
+    body = f"sys.stdout.write('{{\"edits\": {value}}}')"
+    with pytest.raises(TeacherProtocolError, match=words) as caught:
         CommandTeacher(script(tmp_path, body)).ask(REQUEST)
-    assert caught.value.limit == "max_depth"
+    assert caught.value.limit == limit
 
 
 def test_a_transcript_line_nested_too_deeply_is_named(tmp_path):
