@@ -257,9 +257,9 @@ class Executor:
             if not check_value_type(inputs[name], spec.type):
                 raise InputError(f"input {name!r} must be {spec.type}, got {type(inputs[name]).__name__}",
                                  field=name)
-            if strict_json.too_deep(inputs[name]):  # JSON is checked as it is read; this is for library callers
-                raise InputError(f"input {name!r}: {strict_json.TooDeep()}", field=name, limit="max_depth",
-                                 value=strict_json.MAX_DEPTH)
+            broken = strict_json.problem(inputs[name])  # JSON is checked as it is read; this is for callers
+            if broken is not None:
+                raise InputError(f"input {name!r}: {broken}", field=name, limit=broken.limit)
         return dict(inputs)
 
     def run(self, inputs: dict[str, Any]) -> RunResult:

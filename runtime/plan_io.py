@@ -93,8 +93,9 @@ def parse_plan(data: Any, *, base_dir: Path | None = None) -> Plan:
     """Validate a decoded YAML/JSON document into a checked Plan."""
     if not isinstance(data, dict):
         raise PlanError("a plan must be a mapping at the top level")
-    if strict_json.too_deep(data):  # a plan built in code, or sent to a service, meets the file's limit too
-        raise PlanError(f"the plan is {strict_json.TooDeep()}", limit="max_depth", value=strict_json.MAX_DEPTH)
+    broken = strict_json.problem(data)  # YAML, and a plan built in code or sent to a service, meet JSON's rules
+    if broken is not None:
+        raise PlanError(f"the plan breaks a JSON rule: {broken}", limit=broken.limit)
     data = dict(data)
     recorded_hash = data.pop(_HASH_KEY, None)
     try:

@@ -1,7 +1,7 @@
-"""JSON as sgde reads it wherever a value comes in: input files and ``-i``, JSON plans, a student's JSON output,
-teacher replies and transcripts, a sandbox's replies.
+"""JSON as sgde reads it wherever a value comes in: input files and ``-i``, plans, a student's JSON output,
+teacher replies and transcripts, a sandbox's replies; and the same rules for values a caller hands over.
 
-Three rules on top of the grammar, because Python's ``json`` is laxer than the standard and than sgde:
+Four rules on top of the grammar, because Python's ``json`` is laxer than the standard and than sgde:
 
 - **nested at most MAX_DEPTH levels.** ``json`` recurses once per level: a line of 1,000 ``[`` ended
   ``sgde run --input-file`` in a RecursionError traceback from inside the parser, and a value just under
@@ -9,10 +9,13 @@ Three rules on top of the grammar, because Python's ``json`` is laxer than the s
 - **numbers are finite**: no ``NaN``/``Infinity`` (json accepts them, no other JSON reader does) and no float
   that overflows to infinity (``1e999``);
 - **integers have at most MAX_INT_DIGITS digits**, Python's own limit, which otherwise surfaced as a bare
-  ValueError from inside the scanner.
+  ValueError from inside the scanner;
+- **strings are text**: no lone surrogate (``"\\ud800"`` is valid JSON syntax but no character), which
+  crashed ``sgde validate`` when the plan was hashed and failed a student's prompt as a "sampling" error.
 
 What breaks one is a `NotStrictJson` (a ValueError) saying which rule and, in ``limit``, which limit; bad
-syntax stays a ``json.JSONDecodeError``. YAML documents get the same depth bound in `yaml_load`.
+syntax stays a ``json.JSONDecodeError``. YAML documents get the depth bound in `yaml_load` as they are read,
+and the rest when `problem` looks at what they decoded to.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 MAX_DEPTH = 64
 #: what Python itself converts (sys.get_int_max_str_digits())
 MAX_INT_DIGITS = 4300
+_INT_CEILING = 10**MAX_INT_DIGITS  # the least integer with more digits (str() of it would raise)
 
 
 class NotStrictJson(ValueError):
@@ -44,18 +48,40 @@ class TooDeep(NotStrictJson):
         self.depth = depth
 
 
-def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
-    """Whether lists, tuples and dicts nest more than ``limit`` levels in ``value`` (a scalar is level 0).
-
-    Iterative, and it stops at the first level past the limit, so a cyclic value is "too deep" too."""
+def problem(value: Any, max_depth: int = MAX_DEPTH) -> NotStrictJson | None:
+    """What in ``value`` breaks a rule (the first thing found), or None. Iterative, and it stops at the first
+    level past ``max_depth``, so a cyclic value is too deep rather than endless."""
     stack = [(value, 1)]
     while stack:
         item, level = stack.pop()
-        if isinstance(item, (list, tuple, dict)):
-            if level > limit:
-                return True
-            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return False
+        if isinstance(item, str):
+            if not item.isascii() and not _is_text(item):
+                return NotStrictJson(f"a string with a lone surrogate is not text: {item[:60]!r}")
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            if abs(item) >= _INT_CEILING:
+                return NotStrictJson(f"an integer of more than {MAX_INT_DIGITS} digits (the limit)", "int_digits")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return NotStrictJson(f"{item} is not a JSON number")
+        elif isinstance(item, (list, tuple, dict)):
+            if level > max_depth:
+                return TooDeep(max_depth)
+            if isinstance(item, dict):
+                stack.extend((key, level) for key in item)
+                stack.extend((child, level + 1) for child in item.values())
+            else:
+                stack.extend((child, level + 1) for child in item)
+    return None
+
+
+def _is_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _integer(text: str) -> int:
@@ -80,14 +106,20 @@ DECODER = json.JSONDecoder(parse_int=_integer, parse_float=_finite, parse_consta
 
 
 def _checked(text: str | bytes, value: Any, max_depth: int) -> Any:
-    brackets = text.count("[") + text.count("{") if isinstance(text, str) else text.count(b"[") + text.count(b"{")
-    if brackets > max_depth and too_deep(value, max_depth):  # fewer brackets cannot nest past the limit
-        raise TooDeep(max_depth)
+    # the walk only where it can find something: enough brackets to nest past the limit, or a \u escape or a
+    # character that could be a lone surrogate (numbers were checked by the hooks as they were read)
+    if isinstance(text, str):
+        worth_it = text.count("[") + text.count("{") > max_depth or "\\u" in text or not _is_text(text)
+    else:
+        worth_it = text.count(b"[") + text.count(b"{") > max_depth or b"\\u" in text
+    broken = problem(value, max_depth) if worth_it else None
+    if broken is not None:
+        raise broken
     return value
 
 
 def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
-    """``json.loads`` under the three rules: JSONDecodeError for bad syntax, NotStrictJson for a broken rule."""
+    """``json.loads`` under the rules: JSONDecodeError for bad syntax, NotStrictJson for a broken rule."""
     try:
         value = json.loads(text, parse_int=_integer, parse_float=_finite, parse_constant=_no_constant)
     except RecursionError:  # deeper than Python's parser goes, so past any limit here

@@ -65,7 +65,7 @@ def test_loads_refuses_exactly_what_nests_past_the_limit(levels, kind):
             strict_json.loads(text.encode())
     else:
         assert strict_json.loads(text) == json.loads(text)
-    assert strict_json.too_deep(json.loads(text)) is (levels > LIMIT)
+    assert isinstance(strict_json.problem(json.loads(text)), strict_json.TooDeep) is (levels > LIMIT)
 
 
 def test_past_pythons_stack_is_too_deep_not_a_recursion_error():
@@ -78,8 +78,24 @@ def test_a_cyclic_value_is_too_deep_and_the_walk_ends():
     loop.append(loop)
     cyclic: dict = {}
     cyclic["self"] = cyclic
-    assert strict_json.too_deep(loop) and strict_json.too_deep(cyclic)
-    assert not strict_json.too_deep(("a", [1, {"b": 2}])) and not strict_json.too_deep("x" * 10_000)
+    assert isinstance(strict_json.problem(loop), strict_json.TooDeep)
+    assert isinstance(strict_json.problem(cyclic), strict_json.TooDeep)
+    assert strict_json.problem(("a", [1, {"b": 2.5}], True, None, 10**4300 - 1, "é" * 10_000)) is None
+
+
+@pytest.mark.parametrize("value, words", [
+    ({"k": "a \ud800 b"}, "lone surrogate"), ({"\udcff": 1}, "lone surrogate"), ([float("nan")], "nan is not"),
+    ([1, [float("-inf")]], "-inf is not"), (10**4300, "more than 4300 digits"),
+], ids=["string", "key", "nan", "inf", "int"])
+def test_a_value_in_memory_meets_the_same_rules(value, words):
+    assert words in str(strict_json.problem(value))
+
+
+def test_escaped_surrogates_must_pair():
+    assert strict_json.loads('"\\ud83d\\ude00"') == "\U0001F600"  # a pair is one character
+    for text in ('"\\ud800"', '{"\\udfff": 1}', '["ok", "\\ude00\\ud83d"]'):
+        with pytest.raises(strict_json.NotStrictJson, match="lone surrogate"):
+            strict_json.loads(text)
 
 
 def test_the_sandbox_runner_keeps_the_same_limits_on_results():
@@ -121,6 +137,17 @@ def test_a_plan_file_nested_too_deeply_is_a_plan_error(json_format):
     text = f'{{"sgde_plan": 1, "name": "p", "x": {brackets(HUGE)}}}'
     with pytest.raises(PlanError, match="levels deep"):
         loads_plan(text, json_format=json_format)
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_sgde_validate_names_a_lone_surrogate_in_a_plan(tmp_path, suffix):
+    # it crashed with a UnicodeEncodeError traceback when the plan was hashed
+    plan = tmp_path / f"plan{suffix}"
+    plan.write_text(json.dumps(dict(COUNT_PLAN, description="bad \ud800 text")))  # JSON is YAML too
+    done = subprocess.run([sys.executable, "-m", "sgde.compiler.cli", "validate", str(plan)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and "a string with a lone surrogate is not text" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_a_plan_built_in_code_meets_the_same_limit():
@@ -171,6 +198,9 @@ def test_sgde_run_says_which_input_is_too_deep(tmp_path):
         assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr, done.stderr
     done = subprocess.run(cli + ["-i", "items=" + brackets(3)], capture_output=True, text=True, timeout=120)
     assert json.loads(done.stdout) == {"ok": True, "output": 1}
+    # a byte that is not UTF-8 on the command line reaches Python as a lone surrogate
+    raw = subprocess.run([*cli, "-i", b"items=[\"\xff\"]"], capture_output=True, text=True, timeout=120)
+    assert raw.returncode == 2 and "input 'items': a string with a lone surrogate" in raw.stderr, raw.stderr
 
 
 # --- student output -------------------------------------------------------------------------------------
@@ -192,7 +222,7 @@ def test_a_student_output_with_numbers_outside_json_is_a_parse_error(text):
 # --- teachers -------------------------------------------------------------------------------------------
 
 def test_every_teacher_reply_is_checked_before_anything_walks_it():
-    with pytest.raises(TeacherProtocolError, match="reply is nested") as caught:
+    with pytest.raises(TeacherProtocolError, match="reply breaks a JSON rule: nested") as caught:
         TeacherReply(data={"edits": nested(LIMIT)})
     assert caught.value.limit == "max_depth"
     assert TeacherReply(data={"edits": nested(LIMIT - 1)}).data["edits"] == nested(LIMIT - 1)

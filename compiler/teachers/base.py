@@ -55,12 +55,12 @@ class TeacherReply(BaseModel):
 
     @field_validator("data", mode="before")
     @classmethod
-    def _not_too_deep(cls, value: Any) -> Any:
+    def _strict_json(cls, value: Any) -> Any:
         # every backend's reply passes here before anything walks it (the schema check, the transcript);
         # an SgdeError, not a ValueError, so pydantic lets it through as it is
-        if strict_json.too_deep(value):
-            raise TeacherProtocolError(f"the teacher's reply is {strict_json.TooDeep()}", limit="max_depth",
-                                       value=strict_json.MAX_DEPTH)
+        broken = strict_json.problem(value)
+        if broken is not None:
+            raise TeacherProtocolError(f"the teacher's reply breaks a JSON rule: {broken}", limit=broken.limit)
         return value
 
 
