@@ -73,6 +73,8 @@ def problem(value: Any, max_depth: int = MAX_DEPTH) -> NotStrictJson | None:
                 stack.extend((child, level + 1) for child in item.values())
             else:
                 stack.extend((child, level + 1) for child in item)
+        elif item is not None:  # YAML's dates, sets and bytes, a caller's objects: nothing JSON can write
+            return NotStrictJson(f"a {type(item).__name__} is not a JSON value: {str(item)[:60]!r}")
     return None
 
 

@@ -4,7 +4,9 @@ An alias (``*name``) repeats an anchored value without copying it, so nine lines
 a document of 43 million values the moment anything walks it (the schema check, the content hash): a plan
 file of 1 KB hung ``sgde validate``. sgde writes no aliases, and a reviewer should see every value where it
 is used, so a document with one is refused, at the line of the alias. A document nested deeper than
-`strict_json.MAX_DEPTH` is refused at the line where it goes past it (PyYAML's composer recurses once per level).
+`strict_json.MAX_DEPTH` is refused at the line where it goes past it (PyYAML's composer recurses once per level),
+and one holding what JSON cannot (a date, ``.nan``, a lone surrogate) is refused too: plans are hashed and
+sent on as JSON, where those failed with a traceback.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .strict_json import MAX_DEPTH
+from .strict_json import MAX_DEPTH, problem
 
 
 class _NoAliasLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no type hints
@@ -39,8 +41,13 @@ class _NoAliasLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no 
 
 
 def load_yaml(text: str) -> Any:
-    """``yaml.safe_load`` without aliases; raises yaml.YAMLError (with the line) like it."""
-    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506  (a SafeLoader subclass)
+    """``yaml.safe_load`` without aliases, of values JSON can hold (`strict_json.problem`: no ``.nan``, no dates,
+    no lone surrogates); raises yaml.YAMLError (with the line where PyYAML knows it) like it."""
+    value = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506  (a SafeLoader subclass)
+    broken = problem(value)
+    if broken is not None:
+        raise yaml.YAMLError(f"{broken} (sgde reads YAML documents as JSON values)")
+    return value
 
 
 def compose_yaml(text: str) -> Any:

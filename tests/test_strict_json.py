@@ -139,6 +139,16 @@ def test_a_plan_file_nested_too_deeply_is_a_plan_error(json_format):
         loads_plan(text, json_format=json_format)
 
 
+@pytest.mark.parametrize("text, words", [
+    ("a: 2024-01-01", "a date is not a JSON value"), ("a: .nan", "nan is not a JSON number"),
+    ("a: !!binary aGk=", "a bytes is not a JSON value"), ('a: "x \\ud800"', "lone surrogate"),
+])
+def test_yaml_holds_only_what_json_can(text, words):
+    with pytest.raises(yaml.YAMLError, match=words):
+        load_yaml(text)
+    assert load_yaml('a: ["2024-01-01", 1.5, null, true]') == {"a": ["2024-01-01", 1.5, None, True]}
+
+
 @pytest.mark.parametrize("suffix", [".yaml", ".json"])
 def test_sgde_validate_names_a_lone_surrogate_in_a_plan(tmp_path, suffix):
     # it crashed with a UnicodeEncodeError traceback when the plan was hashed
