@@ -48,14 +48,15 @@ class TooDeep(NotStrictJson):
         self.depth = depth
 
 
-def problem(value: Any, max_depth: int = MAX_DEPTH) -> NotStrictJson | None:
+def problem(value: Any, max_depth: int = MAX_DEPTH, *, lone_surrogates: bool = False) -> NotStrictJson | None:
     """What in ``value`` breaks a rule (the first thing found), or None. Iterative, and it stops at the first
-    level past ``max_depth``, so a cyclic value is too deep rather than endless."""
+    level past ``max_depth``, so a cyclic value is too deep rather than endless. ``lone_surrogates``: let
+    them through (the sandbox protocol, which carries any Python string both ways as escaped ASCII)."""
     stack = [(value, 1)]
     while stack:
         item, level = stack.pop()
         if isinstance(item, str):
-            if not item.isascii() and not _is_text(item):
+            if not lone_surrogates and not item.isascii() and not _is_text(item):
                 return NotStrictJson(f"a string with a lone surrogate is not text: {item[:60]!r}")
         elif isinstance(item, bool):
             continue
@@ -107,26 +108,27 @@ def _no_constant(name: str) -> Any:
 DECODER = json.JSONDecoder(parse_int=_integer, parse_float=_finite, parse_constant=_no_constant)
 
 
-def _checked(text: str | bytes, value: Any, max_depth: int) -> Any:
+def _checked(text: str | bytes, value: Any, max_depth: int, lone_surrogates: bool) -> Any:
     # the walk only where it can find something: enough brackets to nest past the limit, or a \u escape or a
     # character that could be a lone surrogate (numbers were checked by the hooks as they were read)
     if isinstance(text, str):
-        worth_it = text.count("[") + text.count("{") > max_depth or "\\u" in text or not _is_text(text)
+        worth_it = text.count("[") + text.count("{") > max_depth or not lone_surrogates and (
+            "\\u" in text or not _is_text(text))
     else:
-        worth_it = text.count(b"[") + text.count(b"{") > max_depth or b"\\u" in text
-    broken = problem(value, max_depth) if worth_it else None
+        worth_it = text.count(b"[") + text.count(b"{") > max_depth or not lone_surrogates and b"\\u" in text
+    broken = problem(value, max_depth, lone_surrogates=lone_surrogates) if worth_it else None
     if broken is not None:
         raise broken
     return value
 
 
-def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
+def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH, lone_surrogates: bool = False) -> Any:
     """``json.loads`` under the rules: JSONDecodeError for bad syntax, NotStrictJson for a broken rule."""
     try:
         value = json.loads(text, parse_int=_integer, parse_float=_finite, parse_constant=_no_constant)
     except RecursionError:  # deeper than Python's parser goes, so past any limit here
         raise TooDeep(max_depth) from None
-    return _checked(text, value, max_depth)
+    return _checked(text, value, max_depth, lone_surrogates)
 
 
 def raw_decode(text: str, *, max_depth: int = MAX_DEPTH) -> tuple[Any, int]:
@@ -135,4 +137,4 @@ def raw_decode(text: str, *, max_depth: int = MAX_DEPTH) -> tuple[Any, int]:
         value, end = DECODER.raw_decode(text)
     except RecursionError:
         raise TooDeep(max_depth) from None
-    return _checked(text[:end], value, max_depth), end
+    return _checked(text[:end], value, max_depth, False), end

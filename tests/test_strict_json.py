@@ -98,6 +98,14 @@ def test_escaped_surrogates_must_pair():
             strict_json.loads(text)
 
 
+def test_the_sandbox_protocol_may_carry_lone_surrogates():
+    # any Python string crosses to and from a sandbox (tests/redteam/legit_surrogate_text.py); the doors
+    # refuse them, the protocol keeps the other rules
+    assert strict_json.loads('{"s": "a\\udc80"}', lone_surrogates=True) == {"s": "a\udc80"}
+    with pytest.raises(strict_json.TooDeep):
+        strict_json.loads(brackets(LIMIT + 1), lone_surrogates=True)
+
+
 def test_the_sandbox_runner_keeps_the_same_limits_on_results():
     # the runner cannot import the host's module; a value any node may read could be a node's result
     assert runner_execute.MAX_DEPTH == strict_json.MAX_DEPTH

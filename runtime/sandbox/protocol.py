@@ -63,7 +63,8 @@ def decode_json(body: bytes, what: str = "the sandbox's reply") -> Any:
     except UnicodeDecodeError as exc:
         raise InvalidOutput(f"{what} is not UTF-8 (byte {exc.start})") from None
     try:
-        value = strict_json.loads(text, max_depth=MAX_REPLY_DEPTH)
+        # a lone surrogate is a Python string like any other here (the runner escapes it; tests/redteam)
+        value = strict_json.loads(text, max_depth=MAX_REPLY_DEPTH, lone_surrogates=True)
     except strict_json.TooDeep:
         raise InvalidOutput(f"{what} is nested too deeply (limit {MAX_REPLY_DEPTH} levels)") from None
     except (ValueError, TypeError, MemoryError) as exc:  # bad syntax, NaN, an integer past Python's limit
