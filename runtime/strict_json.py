@@ -108,14 +108,11 @@ def _no_constant(name: str) -> Any:
 DECODER = json.JSONDecoder(parse_int=_integer, parse_float=_finite, parse_constant=_no_constant)
 
 
-def _checked(text: str | bytes, value: Any, max_depth: int, lone_surrogates: bool) -> Any:
+def _checked(text: str, value: Any, max_depth: int, lone_surrogates: bool) -> Any:
     # the walk only where it can find something: enough brackets to nest past the limit, or a \u escape or a
     # character that could be a lone surrogate (numbers were checked by the hooks as they were read)
-    if isinstance(text, str):
-        worth_it = text.count("[") + text.count("{") > max_depth or not lone_surrogates and (
-            "\\u" in text or not _is_text(text))
-    else:
-        worth_it = text.count(b"[") + text.count(b"{") > max_depth or not lone_surrogates and b"\\u" in text
+    worth_it = text.count("[") + text.count("{") > max_depth or not lone_surrogates and (
+        "\\u" in text or not _is_text(text))
     broken = problem(value, max_depth, lone_surrogates=lone_surrogates) if worth_it else None
     if broken is not None:
         raise broken
@@ -123,9 +120,12 @@ def _checked(text: str | bytes, value: Any, max_depth: int, lone_surrogates: boo
 
 
 def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH, lone_surrogates: bool = False) -> Any:
-    """``json.loads`` under the rules: JSONDecodeError for bad syntax, NotStrictJson for a broken rule."""
+    """``json.loads`` under the rules: JSONDecodeError for bad syntax, NotStrictJson for a broken rule
+    (bytes must be UTF-8: a UnicodeDecodeError, also a ValueError, if not)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
     try:
-        value = json.loads(text, parse_int=_integer, parse_float=_finite, parse_constant=_no_constant)
+        value = DECODER.decode(text)
     except RecursionError:  # deeper than Python's parser goes, so past any limit here
         raise TooDeep(max_depth) from None
     return _checked(text, value, max_depth, lone_surrogates)
