@@ -87,6 +87,24 @@ def _is_text(text: str) -> bool:
     return True
 
 
+def escape_lone_surrogates(value: Any) -> Any:
+    """``value`` with each lone surrogate in its strings (keys too) written out as its escape, ``\\ud800``.
+
+    The sandbox protocol lets any Python string through (a node may return one), but a teacher request is
+    UTF-8 text: unescaped, such a string ended a compile in a UnicodeEncodeError where the request was written
+    (a command teacher's stdin, a transcript). The escape keeps what the node returned readable and loses
+    nothing but the difference between a surrogate and its spelling.
+    """
+    if isinstance(value, str):
+        return value if value.isascii() or _is_text(value) else \
+            value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {escape_lone_surrogates(key): escape_lone_surrogates(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [escape_lone_surrogates(item) for item in value]
+    return value
+
+
 def _integer(text: str) -> int:
     digits = len(text) - (text[0] == "-")
     if digits > MAX_INT_DIGITS:

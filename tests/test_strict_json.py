@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sgde.compiler.errors import TeacherProtocolError
-from sgde.compiler.teachers.base import TeacherReply
+from sgde.compiler.teachers.base import TeacherReply, TeacherRequest
 from sgde.compiler.teachers.command import CommandTeacher
-from sgde.compiler.teachers.transcript import load_transcript
+from sgde.compiler.teachers.transcript import TranscriptTeacher, load_transcript
 from sgde.runtime import strict_json
 from sgde.runtime.errors import InputError, OutputParseError, PlanError
 from sgde.runtime.executor import Executor
@@ -262,3 +262,25 @@ def test_a_transcript_line_nested_too_deeply_is_named(tmp_path):
     path.write_text(good + "\n" + good.replace('{"n": 1}', '{"n": ' + brackets(HUGE) + "}") + "\n" + good + "\n")
     with pytest.raises(TeacherProtocolError, match="line 2 is not a recorded call: nested more than"):
         load_transcript(path)
+
+
+def test_a_lone_surrogate_in_a_request_reaches_a_command_teacher_and_the_transcript_escaped(tmp_path):
+    # a code node may return any Python string (the sandbox protocol carries it); traces put it in a request,
+    # which must still encode as UTF-8 for a command teacher's stdin and a transcript's line
+    returned = {"output": "a\ud800b", "\udcff key": ["\udc80", "ok é"]}
+    request = TeacherRequest(kind="critique", instructions="do it", response_schema={"type": "object"},
+                             payload={"trace": returned})
+    assert request.payload["trace"] == {"output": "a\\ud800b", "\\udcff key": ["\\udc80", "ok é"]}
+    request.canonical().encode("utf-8")
+    echo = CommandTeacher(script(tmp_path, "print(json.dumps({'echo': request['payload']['trace']['output']}))"))
+    transcript = tmp_path / "transcript.jsonl"
+    teacher = TranscriptTeacher([], live=echo, record_to=transcript)
+    assert teacher.ask(request).data == {"echo": "a\\ud800b"}
+    teacher.close()
+    recorded = load_transcript(transcript)
+    assert TeacherRequest.model_validate(recorded[0]["request"]).canonical() == request.canonical()
+
+
+def test_escaping_lone_surrogates_leaves_text_alone():
+    text = {"k": ["plain", "é 😀", 1, None, 2.5, {"n": "\u2028"}]}
+    assert strict_json.escape_lone_surrogates(text) == text

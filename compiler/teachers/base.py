@@ -30,6 +30,12 @@ class TeacherRequest(BaseModel):
     response_schema: dict[str, Any] = Field(description="JSON schema the response object must satisfy")
     payload: dict[str, Any] = Field(description="the dynamic part: plan, traces, failures, rejected edits")
 
+    @field_validator("payload", mode="before")
+    @classmethod
+    def _text_only(cls, value: Any) -> Any:
+        # traces carry what code nodes returned, which may hold lone surrogates; a request must encode as UTF-8
+        return strict_json.escape_lone_surrogates(value)
+
     def canonical(self) -> str:
         """Stable text of the request: what replay compares and what a transcript stores."""
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, indent=1)
