@@ -87,7 +87,9 @@ def render_template(template: str, values: dict[str, Any], node: str) -> str:
         token = match.group(0)
         if token in ("{{", "}}"):
             return token[0]
-        return _as_text(lookup(values, match.group(1), node))
+        # a code node may return a lone surrogate, which no tokenizer can encode: the student reads its escape,
+        # as the teacher does in a request
+        return strict_json.escape_lone_surrogates(_as_text(lookup(values, match.group(1), node)))
     return PLACEHOLDER.sub(fill, template)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sgde.runtime.errors import InputError, NodeFailed
-from sgde.runtime.executor import Executor
+from sgde.runtime.executor import Executor, render_template
 from sgde.runtime.plan import sha256_text
 from sgde.runtime.plan_io import parse_plan
 
@@ -146,3 +146,22 @@ def test_llm_feeds_code(tiny_student):
         result = executor.run({"q": "A two-digit number?"})
     assert result.ok and result.output == 2 * result.trace[0].output
     assert result.trace[0].tokens_in > 0 and result.trace[0].tokens_out > 0
+
+
+@pytest.mark.model
+def test_a_lone_surrogate_from_a_code_node_reaches_the_student_escaped(tiny_student):
+    # any Python string crosses back from a sandbox; a tokenizer cannot encode a lone surrogate, so the prompt
+    # carries its escape (as a teacher request does) instead of failing the node as a model error
+    plan = {"name": "odd", "inputs": {"q": {"type": "string"}}, "output": {"from": "guess", "type": "integer"},
+            "nodes": [
+                {"id": "make", "kind": "code", "reads": ["q"],
+                 "source": "def run(inputs):\n    return {'s': inputs['q'] + chr(0xd800), 'l': [chr(0xdc80)]}\n"},
+                {"id": "guess", "kind": "llm", "reads": ["make"], "user": "{make.s} {make.l}",
+                 "parser": {"kind": "number"}, "grammar": {"gbnf": 'root ::= [1-9]'},
+                 "sampling": {"max_tokens": 2}}]}
+    with Executor(parse_plan(plan), student=tiny_student) as executor:
+        result = executor.run({"q": "A digit? "})
+    assert result.ok, result.error
+    assert result.trace[0].output == {"s": "A digit? \ud800", "l": ["\udc80"]}
+    assert render_template("{make.s} {make.l}", {"make": result.trace[0].output}, "guess") == \
+        'A digit? \\ud800 ["\\udc80"]'
