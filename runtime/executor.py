@@ -89,7 +89,7 @@ def render_template(template: str, values: dict[str, Any], node: str) -> str:
             return token[0]
         # a code node may return a lone surrogate, which no tokenizer can encode: the student reads its escape,
         # as the teacher does in a request
-        return strict_json.escape_lone_surrogates(_as_text(lookup(values, match.group(1), node)))
+        return strict_json.escape_text(_as_text(lookup(values, match.group(1), node)))
     return PLACEHOLDER.sub(fill, template)
 
 

@@ -96,13 +96,17 @@ def escape_lone_surrogates(value: Any) -> Any:
     nothing but the difference between a surrogate and its spelling.
     """
     if isinstance(value, str):
-        return value if value.isascii() or _is_text(value) else \
-            value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return escape_text(value)
     if isinstance(value, dict):
         return {escape_lone_surrogates(key): escape_lone_surrogates(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [escape_lone_surrogates(item) for item in value]
     return value
+
+
+def escape_text(text: str) -> str:
+    """``text`` with each lone surrogate written out as its escape (see `escape_lone_surrogates`)."""
+    return text if text.isascii() or _is_text(text) else text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _integer(text: str) -> int:
